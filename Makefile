@@ -1,0 +1,44 @@
+# Entry points. Each target does its own set-up on a fresh Debian machine (as root).
+SHELL := /bin/bash
+export CONTAINERS_CONF ?= $(CURDIR)/lab/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+SCENARIOS ?= default
+
+.PHONY: setup images lab lab-destroy test lint unit preflight molecule bench clean
+
+setup:
+	scripts/setup.sh
+
+images: setup
+	scripts/build-images.sh
+
+## The main job: deploy the mail system onto the local lab and show mail flowing.
+lab: images
+	scripts/lab.sh up
+
+lab-destroy:
+	scripts/lab.sh destroy
+
+## The tests: lint, unit tests, preflight (bad input) tests, all molecule scenarios.
+test: images lint unit preflight molecule
+
+lint: setup
+	yamllint --strict .
+	ansible-lint --offline
+
+unit: setup
+	pytest -q tests/unit
+
+preflight: setup
+	pytest -q tests/preflight
+
+molecule: images
+	@set -e; for s in $(SCENARIOS); do echo "== molecule test -s $$s"; molecule test -s $$s; done
+
+bench: images
+	scripts/bench.sh
+
+clean: lab-destroy
+	-for s in $(SCENARIOS); do molecule destroy -s $$s; done

@@ -1,0 +1,188 @@
+"""SMTP as an outside client sees it: inbound delivery, submission, relay, spoofing."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+
+import pytest
+
+from tests.helpers.mailclient import SMTP, SMTPS, imap_wait_for, make_message, smtp_send
+
+OUTSIDE = "sender@partner.example"
+
+
+def test_banner_names_host_without_software(mail):
+    with socket.create_connection((mail.target.address, 25), timeout=10) as sock:
+        banner = sock.recv(512).decode()
+    assert banner.startswith(f"220 {mail.lab.hostname} ESMTP"), banner
+    assert "postfix" not in banner.lower() and "debian" not in banner.lower()
+
+
+def test_inbound_mail_is_delivered_to_maildir_and_readable_over_imaps(mail):
+    rcpt = "locnv@gialai.gov.vn"
+    msg = make_message(OUTSIDE, [rcpt], "Công văn số 123/UBND — thử nghiệm")
+    refused = smtp_send(mail.target, msg, port=25)
+    assert refused == {}
+    got = imap_wait_for(mail.target, rcpt, mail.lab.password(rcpt), msg["Message-ID"])
+    assert len(got) == 1
+    assert b"Received: from client.test.example" in got[0]
+    # and it sits in that user's Maildir, nowhere else
+    where = mail.host.run(
+        f"find /var/vmail -type f \\( -path '*/new/*' -o -path '*/cur/*' \\) "
+        f"-exec grep -l -F '{msg['Message-ID']}' {{}} +"
+    )
+    assert where.rc == 0, where.stderr
+    files = where.stdout.split()
+    assert len(files) == 1, files
+    assert files[0].startswith("/var/vmail/gialai.gov.vn/locnv/Maildir/new/") or files[0].startswith(
+        "/var/vmail/gialai.gov.vn/locnv/Maildir/cur/"
+    ), files  # INBOX is the Maildir root on both Dovecot 2.3 and 2.4
+
+
+def test_ehlo_on_25_offers_starttls_and_size_but_never_auth(mail):
+    with SMTP(mail.target, 25) as client:
+        code, _ = client.ehlo()
+        assert code == 250
+        assert client.has_extn("starttls")
+        assert int(client.esmtp_features["size"]) == 52428800
+        assert not client.has_extn("auth")
+        assert not client.has_extn("vrfy")
+        client.starttls()
+        client.ehlo()
+        assert not client.has_extn("auth"), "AUTH must never be offered on port 25"
+        code, reply = client.docmd("AUTH", "PLAIN AGxvY252AHg=")
+        assert code == 503, reply
+
+
+def test_vrfy_is_disabled(mail):
+    with SMTP(mail.target, 25) as client:
+        client.ehlo()
+        code, _ = client.docmd("VRFY", "locnv@gialai.gov.vn")
+        assert code == 502
+
+
+def test_helo_is_required(mail):
+    with SMTP(mail.target, 25) as client:
+        code, reply = client.docmd("MAIL", f"FROM:<{OUTSIDE}>")
+        assert code == 503, reply
+
+
+def test_no_open_relay_on_25(mail):
+    with SMTP(mail.target, 25) as client:
+        client.ehlo()
+        assert client.mail(OUTSIDE)[0] == 250
+        code, reply = client.rcpt("victim@elsewhere.example")
+        assert code == 554 and b"Relay access denied" in reply, reply
+
+
+def test_unknown_local_recipient_is_refused(mail):
+    with SMTP(mail.target, 25) as client:
+        client.ehlo()
+        client.mail(OUTSIDE)
+        code, reply = client.rcpt("khongtontai@gialai.gov.vn")
+        assert code == 550, reply
+
+
+def test_unauthenticated_use_of_a_local_sender_on_25_is_refused(mail):
+    with SMTP(mail.target, 25) as client:
+        client.ehlo()
+        client.mail("locnv@gialai.gov.vn")
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code == 553 and b"not owned" in reply, reply
+
+
+def test_submission_offers_auth_only_after_starttls(mail):
+    with SMTP(mail.target, 587) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        assert not client.has_extn("auth"), "AUTH offered before STARTTLS on 587"
+        code, reply = client.docmd("AUTH", "PLAIN AGxvY252AHg=")
+        assert code in (503, 530), reply
+        code, reply = client.docmd("MAIL", "FROM:<locnv@gialai.gov.vn>")
+        assert code == 530, reply  # STARTTLS required first
+        client.starttls()
+        client.ehlo()
+        assert "PLAIN" in client.esmtp_features.get("auth", "").upper()
+
+
+def test_submission_without_auth_cannot_send(mail):
+    with SMTP(mail.target, 587) as client:
+        client.ehlo()
+        client.starttls()
+        client.ehlo()
+        client.mail("locnv@gialai.gov.vn")
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code == 554 or code == 530, reply
+
+
+def test_submission_wrong_password_is_refused(mail):
+    with SMTP(mail.target, 587) as client:
+        client.ehlo()
+        client.starttls()
+        client.ehlo()
+        with pytest.raises(smtplib.SMTPAuthenticationError) as exc:
+            client.login("locnv@gialai.gov.vn", "sai-mat-khau")
+        assert exc.value.smtp_code == 535
+
+
+@pytest.mark.parametrize("port,implicit", [(587, False), (465, True)])
+def test_authenticated_user_sends_to_local_and_outside(mail, port, implicit):
+    user, rcpt = "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"
+    msg = make_message(user, [rcpt, "partner@elsewhere.example"], f"Submission {port}")
+    refused = smtp_send(mail.target, msg, port=port, starttls=not implicit, implicit_tls=implicit,
+                        login=(user, mail.lab.password(user)))
+    assert refused == {}  # the outside recipient is accepted for relay (queued: no Internet here)
+    got = imap_wait_for(mail.target, rcpt, mail.lab.password(rcpt), msg["Message-ID"])
+    assert len(got) == 1
+    mail.host.run("postsuper -d ALL deferred")  # drop what cannot leave the lab
+
+
+@pytest.mark.parametrize("port", [587, 465])
+def test_sending_as_another_users_address_is_refused(mail, port):
+    user = "locnv@gialai.gov.vn"
+    cls = SMTPS if port == 465 else SMTP
+    with cls(mail.target, port) as client:
+        client.ehlo()
+        if port == 587:
+            client.starttls()
+            client.ehlo()
+        client.login(user, mail.lab.password(user))
+        client.mail("hoatt@gialai.gov.vn")
+        code, reply = client.rcpt("vanphong@gialai.gov.vn")
+        assert code == 553 and b"not owned by user" in reply, reply
+
+
+def test_granted_sender_may_send_as_unit_address_others_may_not(mail):
+    unit = "hanhchinh@gialai.gov.vn"
+    granted, other = "hoatt@gialai.gov.vn", "locnv@gialai.gov.vn"
+    for user, expected in ((granted, 250), (other, 553)):
+        with SMTP(mail.target, 587) as client:
+            client.ehlo()
+            client.starttls()
+            client.ehlo()
+            client.login(user, mail.lab.password(user))
+            client.mail(unit)
+            code, reply = client.rcpt("vanphong@gialai.gov.vn")
+            assert code == expected, (user, reply)
+
+
+def test_alias_delivers_to_every_member(mail):
+    msg = make_message(OUTSIDE, ["lanhdao@gialai.gov.vn"], "Gửi lãnh đạo")
+    assert smtp_send(mail.target, msg, port=25) == {}
+    for member in ("locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"):
+        assert len(imap_wait_for(mail.target, member, mail.lab.password(member), msg["Message-ID"])) == 1
+
+
+def test_postmaster_and_abuse_reach_the_postmaster_mailbox(mail):
+    msg = make_message(OUTSIDE, ["abuse@gialai.gov.vn"], "abuse report")
+    assert smtp_send(mail.target, msg, port=25) == {}
+    pm = "postmaster@gialai.gov.vn"
+    assert len(imap_wait_for(mail.target, pm, mail.lab.password(pm), msg["Message-ID"])) == 1
+
+
+def test_message_over_size_limit_is_refused(mail):
+    with SMTP(mail.target, 25) as client:
+        client.ehlo()
+        code, reply = client.docmd("MAIL", f"FROM:<{OUTSIDE}> SIZE=60000000")
+        assert code == 552, reply

@@ -1,0 +1,405 @@
+"""Dovecot password hashes, password policy and passwd-file parsing.
+
+Filters in this file (the main one, ``mail_password_hash``, is documented in
+DOCUMENTATION below):
+
+``mail_password_verify(password, hashed)`` -> bool
+    True when ``hashed`` (with or without a ``{SCHEME}`` prefix) is a hash of
+    ``password`` in one of the supported schemes. A malformed hash, an empty
+    one, or one in an unsupported scheme (``{PLAIN}``, ``{CRYPT}``,
+    ``{SSHA512}``...) gives False, so that ``when: not ...`` leads to a new
+    hash.
+
+``mail_password_policy(password, min_length=8, min_classes=3, weak=None, name='')``
+    Returns ``password`` unchanged when it passes every rule, else fails with
+    one error listing every broken rule, for example
+    ``password of 'locnv@gialai.gov.vn' is too weak: fewer than 8 characters``.
+    Rules: at least ``min_length`` characters (counted after NFC
+    normalisation, so a Vietnamese letter is one character however it was
+    typed); at least ``min_classes`` of the four character classes
+    lowercase, uppercase, digits, symbols. Letters with diacritics count by
+    ``str.islower()``/``str.isupper()`` (``ộ`` is lowercase, ``Đ`` uppercase);
+    anything that is neither a cased letter nor a digit (punctuation, space,
+    uncased letters) counts as a symbol. Not one of the known-weak passwords
+    (``WEAK_PASSWORDS`` below plus ``weak``; compared case-insensitively). Does
+    not contain the local part of ``name`` (case-insensitive; only when that
+    local part has 3 characters or more). No leading or trailing whitespace
+    (a classic copy-paste or file-lookup accident) and no control characters.
+
+``mail_passwd_parse(content)`` -> dict
+    ``{user: hash}`` from the text of a Dovecot passwd-file
+    (``user:{SCHEME}hash:uid:gid::home::extra``). Blank lines and ``#``
+    comments are skipped; missing trailing fields are fine; a line with only
+    a user gives an empty hash; when a user appears twice the first line
+    wins, as in Dovecot. ``None`` or empty text gives ``{}``.
+
+No message of this file ever holds a password or a hash: errors name the
+account (``name`` argument) instead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ansible.errors import AnsibleFilterError
+from passlib.hash import bcrypt as _bcrypt
+from passlib.hash import sha512_crypt as _sha512_crypt
+
+DOCUMENTATION = r"""
+name: mail_password_hash
+short_description: Dovecot password hash, unchanged when the existing one still fits
+description:
+  - Returns a Dovecot hash C({SCHEME}...) of the password.
+  - When O(existing) is a hash (with or without its C({SCHEME}) prefix) of the same password
+    in the requested scheme, it is returned as is (a missing prefix is added), so a second
+    run changes nothing even though every new hash has a random salt.
+    When O(rounds) is given, the cost of O(existing) must also equal it, so raising the cost
+    re-hashes every password on the next run.
+  - Otherwise a fresh hash with a random salt is returned.
+  - "Schemes: C(BLF-CRYPT) (bcrypt with the C($2y$) prefix that Dovecot and libxcrypt accept;
+    cost 10 unless O(rounds)), C(SHA512-CRYPT) (C($6$); 5000 rounds unless O(rounds)),
+    and C(ARGON2ID) only when passlib has an argon2 backend (argon2-cffi) on the controller
+    (time cost 3 unless O(rounds), 64 MiB, one lane as libsodium in Dovecot requires)."
+  - SHA512-CRYPT defaults to 5000 rounds, the glibc and C(doveadm pw) default, and not to
+    passlib's 656000, because Dovecot verifies the hash on every login that misses its auth
+    cache; with thousands of mailboxes and phones that reconnect all day a high round count
+    turns into a constant CPU load on the mail server and a slow login for everyone.
+  - BLF-CRYPT uses only the first 72 bytes of the UTF-8 password (as Dovecot does).
+  - Other filters in this file are C(mail_password_verify), C(mail_password_policy) and
+    C(mail_passwd_parse); see the module docstring.
+positional: _input, scheme, existing, rounds, name
+options:
+  _input:
+    description: The password (from the vault).
+    type: str
+    required: true
+  scheme:
+    description: Dovecot scheme name.
+    type: str
+    default: BLF-CRYPT
+    choices: [BLF-CRYPT, SHA512-CRYPT, ARGON2ID]
+  existing:
+    description: The hash now in use (for example from C(mail_passwd_parse)), or nothing.
+    type: str
+  rounds:
+    description: bcrypt cost (4-31), SHA512-CRYPT rounds (1000-999999999) or argon2 time cost.
+    type: int
+  name:
+    description: Account name used in error messages (never the password).
+    type: str
+notes:
+  - Errors never contain the password or a hash.
+"""
+
+EXAMPLES = r"""
+# keep the hash that is already in /etc/dovecot/users when the password did not change
+password_hash: >-
+  {{ item.password | mail_password_hash('BLF-CRYPT',
+       existing=(current_users | mail_passwd_parse).get(item.address),
+       name=item.address) }}
+
+# cheaper hash for a lab
+lab_hash: "{{ 'Ch@ngeMe-2024' | mail_password_hash('SHA512-CRYPT') }}"
+
+# policy check before hashing
+checked: "{{ item.password | mail_password_policy(min_length=10, name=item.address) }}"
+
+# verify
+ok: "{{ 'secret' | mail_password_verify('{BLF-CRYPT}$2y$10$...') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Dovecot hash with its scheme prefix, for example C({BLF-CRYPT}$2y$10$...).
+  type: str
+"""
+
+_PREFIX_RE = re.compile(r"^\{([A-Za-z0-9._-]+)\}(.*)$", re.DOTALL)
+
+WEAK_PASSWORDS = frozenset(
+    p.casefold()
+    for p in (
+        "Password1!", "Password@1", "Password@123", "P@ssw0rd", "P@ssw0rd1", "P@ssword1",
+        "Pa$$w0rd", "Passw0rd!", "12345678Aa", "12345678Aa@", "Aa123456", "Aa@123456",
+        "Abc@123", "Abc@1234", "Abc@12345", "Abc@123456", "Abcd@1234", "Abc123!@#",
+        "Qwerty@123", "Qwerty123!", "Admin@123", "Admin@1234", "Admin123!", "Welcome@123",
+        "Welcome1!", "Matkhau@123", "MatKhau123!", "Matkhau1!", "Gialai@123", "Gialai@2024",
+        "Gialai@2025", "GiaLai123!", "Pleiku@123", "Pleiku@2024", "Vietnam@123",
+        "VietNam123!", "Email@123", "Mail@123", "Thudientu@123", "Changeme1!",
+        "ChangeMe@123", "Ubnd@123", "Sonv@123", "Default@123",
+    )
+)  # fmt: skip
+
+
+def _available_schemes():
+    schemes = {
+        "BLF-CRYPT": {
+            "handler": _bcrypt,
+            "default_rounds": 10,
+            "settings": {"ident": "2y"},
+            "idents": ("$2a$", "$2b$", "$2y$"),
+        },
+        "SHA512-CRYPT": {
+            "handler": _sha512_crypt,
+            "default_rounds": 5000,
+            "settings": {},
+            "idents": ("$6$",),
+        },
+    }
+    try:
+        from passlib.hash import argon2 as _argon2  # noqa: PLC0415 - optional backend
+
+        if _argon2.has_backend():
+            schemes["ARGON2ID"] = {
+                "handler": _argon2,
+                "default_rounds": 3,
+                "settings": {"type": "ID", "memory_cost": 65536, "parallelism": 1},
+                "idents": ("$argon2id$",),
+            }
+    except Exception:  # noqa: BLE001 - any failure just means "no argon2"
+        pass
+    return schemes
+
+
+SCHEMES = _available_schemes()
+
+
+def _who(name):
+    return f" of '{name}'" if isinstance(name, str) and name else ""
+
+
+def _for(name):
+    return f" for '{name}'" if isinstance(name, str) and name else ""
+
+
+def _check_password(password, name, what="hash"):
+    if not isinstance(password, str):
+        raise AnsibleFilterError(
+            f"cannot {what} the password{_who(name)}: it is a {type(password).__name__}, not a string "
+            "(quote it in the vault)"
+        )
+    if not password:
+        raise AnsibleFilterError(f"cannot {what} the password{_who(name)}: it is empty")
+    if "\x00" in password:
+        raise AnsibleFilterError(
+            f"cannot {what} the password{_who(name)}: it contains a NUL character"
+        )
+
+
+def _split(hashed):
+    """(SCHEME or None, body) of a Dovecot hash string."""
+    hashed = hashed.strip()
+    match = _PREFIX_RE.match(hashed)
+    if match:
+        return match.group(1).upper(), match.group(2)
+    return None, hashed
+
+
+def _scheme_of_body(body):
+    for scheme, info in SCHEMES.items():
+        if body.startswith(info["idents"]):
+            return scheme
+    return None
+
+
+def _verify(password, hashed):
+    if not isinstance(hashed, str) or not hashed.strip():
+        return False
+    prefix, body = _split(hashed)
+    scheme = _scheme_of_body(body)
+    if scheme is None or (prefix is not None and prefix != scheme):
+        return False
+    try:
+        return bool(SCHEMES[scheme]["handler"].verify(password, body))
+    except (ValueError, TypeError):
+        return False
+
+
+def _rounds_of(scheme, body):
+    try:
+        return SCHEMES[scheme]["handler"].from_string(body).rounds
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def mail_password_hash(
+    password, scheme="BLF-CRYPT", existing=None, rounds=None, name=""
+):
+    """Dovecot ``{SCHEME}hash`` of ``password``; ``existing`` kept when it still fits."""
+    if not isinstance(scheme, str) or scheme.strip().upper() not in SCHEMES:
+        raise AnsibleFilterError(
+            f"unknown password scheme '{scheme}'{_for(name)}; "
+            f"supported: {', '.join(SCHEMES)}"
+        )
+    scheme = scheme.strip().upper()
+    _check_password(password, name)
+    info = SCHEMES[scheme]
+    if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int)):
+        try:
+            rounds = int(rounds)
+        except (TypeError, ValueError):
+            raise AnsibleFilterError(
+                f"rounds for {scheme}{_who(name)} must be an integer"
+            ) from None
+
+    if isinstance(existing, str) and existing.strip():
+        prefix, body = _split(existing)
+        if (
+            (prefix is None or prefix == scheme)
+            and _scheme_of_body(body) == scheme
+            and _verify(password, body)
+            and (rounds is None or _rounds_of(scheme, body) == rounds)
+        ):
+            return existing.strip() if prefix is not None else f"{{{scheme}}}{body}"
+
+    settings = dict(info["settings"])
+    settings["rounds"] = info["default_rounds"] if rounds is None else rounds
+    try:
+        body = info["handler"].using(**settings).hash(password)
+    except (ValueError, TypeError):
+        # passlib's own message may describe the input: do not pass it on.
+        raise AnsibleFilterError(
+            f"cannot hash the password{_who(name)} with {scheme} (rounds {settings['rounds']}): "
+            "invalid rounds or a password the scheme cannot take"
+        ) from None
+    return f"{{{scheme}}}{body}"
+
+
+def mail_password_verify(password, hashed):
+    """True when ``hashed`` is a supported Dovecot hash of ``password``."""
+    _check_password(password, "", what="verify")
+    return _verify(password, hashed)
+
+
+def _char_classes(password):
+    classes = set()
+    for ch in password:
+        if ch.islower():
+            classes.add("lowercase")
+        elif ch.isupper():
+            classes.add("uppercase")
+        elif ch.isdigit():
+            classes.add("digits")
+        else:
+            classes.add("symbols")
+    return classes
+
+
+def mail_password_policy(password, min_length=8, min_classes=3, weak=None, name=""):
+    """``password`` when it passes the policy, else an error listing the broken rules."""
+    who = _who(name)
+    if not isinstance(password, str):
+        raise AnsibleFilterError(
+            f"password{who} must be a string, got {type(password).__name__} (quote it in the vault)"
+        )
+    for option, value, low, high in (
+        ("min_length", min_length, 1, 4096),
+        ("min_classes", min_classes, 1, 4),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not low <= value <= high
+        ):
+            raise AnsibleFilterError(
+                f"mail_password_policy: {option} must be an integer from {low} to {high}"
+            )
+    if weak is None:
+        weak = ()
+    elif isinstance(weak, str):
+        weak = (weak,)
+    known_weak = WEAK_PASSWORDS | {w.casefold() for w in weak if isinstance(w, str)}
+
+    text = unicodedata.normalize("NFC", password)
+    failures = []
+    if len(text) < min_length:
+        failures.append(f"fewer than {min_length} characters")
+    classes = _char_classes(text)
+    if len(classes) < min_classes:
+        used = (
+            ", ".join(
+                c
+                for c in ("lowercase", "uppercase", "digits", "symbols")
+                if c in classes
+            )
+            or "none"
+        )
+        failures.append(
+            f"uses {len(classes)} of the character classes lowercase, uppercase, digits, symbols "
+            f"({used}); at least {min_classes} required"
+        )
+    if text.casefold() in known_weak:
+        failures.append("is a well-known weak password")
+    if isinstance(name, str) and name:
+        local = name.split("@", 1)[0].strip()
+        if len(local) >= 3 and local.casefold() in text.casefold():
+            failures.append(f"contains the account name '{local}'")
+    if text != text.strip():
+        failures.append("begins or ends with whitespace")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        failures.append("contains control characters")
+    if failures:
+        raise AnsibleFilterError(f"password{who} is too weak: {'; '.join(failures)}")
+    return password
+
+
+def mail_check_passwords(accounts, policy=None):
+    """Check every account's plain password against the policy; return the accounts.
+
+    ``accounts`` is a list of dicts with ``address`` and optional ``password``
+    (accounts given only a ``password_hash`` are not checked here). ``policy`` is a
+    dict of :func:`mail_password_policy` options (min_length, min_classes, weak).
+    The first failing account is named in the error; its password never is.
+    """
+    if not isinstance(accounts, list):
+        raise AnsibleFilterError(
+            f"mail_check_passwords expects a list of accounts, got {type(accounts).__name__}"
+        )
+    options = dict(policy or {})
+    unknown = set(options) - {"min_length", "min_classes", "weak"}
+    if unknown:
+        raise AnsibleFilterError(
+            f"mail_check_passwords: unknown policy options {sorted(unknown)} "
+            "(allowed: min_length, min_classes, weak)"
+        )
+    for account in accounts:
+        if isinstance(account, dict) and "password" in account:
+            mail_password_policy(account["password"], name=str(account.get("address", "")), **options)
+    return accounts
+
+
+def mail_passwd_parse(content):
+    """``{user: hash}`` from Dovecot passwd-file text."""
+    if content is None:
+        return {}
+    if isinstance(content, bytes):
+        content = content.decode("utf-8")
+    if not isinstance(content, str):
+        raise AnsibleFilterError(
+            f"mail_passwd_parse expects the text of a passwd-file, got {type(content).__name__}"
+        )
+    users = {}
+    for line in content.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = stripped.split(":")
+        user = fields[0].strip()
+        if not user or user in users:
+            continue
+        users[user] = fields[1].strip() if len(fields) > 1 else ""
+    return users
+
+
+class FilterModule:
+    """Dovecot password filters."""
+
+    def filters(self):
+        return {
+            "mail_password_hash": mail_password_hash,
+            "mail_password_verify": mail_password_verify,
+            "mail_password_policy": mail_password_policy,
+            "mail_passwd_parse": mail_passwd_parse,
+            "mail_check_passwords": mail_check_passwords,
+        }

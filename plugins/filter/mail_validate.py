@@ -1,0 +1,190 @@
+"""Validation of the mailbox list before anything is deployed.
+
+Only one filter, ``mail_validate_mailboxes``, documented below.
+
+The address and domain rules live in ``mail_names.py`` (one place for them).
+Ansible loads every filter file as an isolated module, with the plugin folder
+not on ``sys.path``, so the sibling file is loaded here by its path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: mail_validate_mailboxes
+short_description: fail early on a wrong mailbox list
+description:
+  - Checks every mailbox and fails with one error that names the first offending address and
+    lists every problem found. Problems are a malformed address, a domain that is not served,
+    an address listed twice (case-insensitively), a mailbox with neither C(password) nor
+    C(password_hash), and a C(password_hash) without its Dovecot C({SCHEME}) prefix.
+  - The served domains are checked too; a malformed one is an error naming it.
+  - Returns copies of the mailboxes with C(address) stripped and lowercased.
+  - Address and domain rules are those of C(mail_valid_address) and C(mail_valid_domain).
+positional: _input, domains
+options:
+  _input:
+    description: List of mappings with at least C(address) and C(password) or C(password_hash).
+    type: list
+    elements: dict
+    required: true
+  domains:
+    description: The served mail domains.
+    type: list
+    elements: str
+    required: true
+notes:
+  - Messages never contain a password or a hash.
+"""
+
+EXAMPLES = r"""
+- name: Check the mailbox list
+  ansible.builtin.set_fact:
+    mail_mailboxes_checked: "{{ mail_mailboxes | mail_validate_mailboxes(mail_domains) }}"
+
+# fails with, for example:
+#   mailbox 'x@example.org' is outside the served domains: gialai.gov.vn
+#   mailbox 'a@gialai.gov.vn' has no password: set password (from vault) or password_hash
+"""
+
+RETURN = r"""
+_value:
+  description: Copies of the mailboxes, C(address) lowercased.
+  type: list
+  elements: dict
+"""
+
+
+def _load_sibling(stem):
+    """Load ``<this folder>/<stem>.py`` once, under a private module name."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{stem}.py")
+    digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:12]
+    module_name = f"_mail_filter_{stem}_{digest}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[module_name]
+            raise
+    return module
+
+
+_names = _load_sibling("mail_names")
+mail_valid_address = _names.mail_valid_address
+mail_valid_domain = _names.mail_valid_domain
+
+
+def _has_value(value):
+    return value is not None and (not isinstance(value, str) or value != "")
+
+
+def mail_validate_mailboxes(mailboxes, domains):
+    """Copies of ``mailboxes`` with lowercase addresses, or an error listing every problem."""
+    if isinstance(domains, str):
+        domains = [domains]
+    if not isinstance(domains, (list, tuple)) or not domains:
+        raise AnsibleFilterError(
+            "mail_validate_mailboxes: no served domains given (a list such as ['gialai.gov.vn'])"
+        )
+    served = []
+    for domain in domains:
+        if not isinstance(domain, str) or not mail_valid_domain(domain.strip()):
+            raise AnsibleFilterError(
+                f"served domain '{domain}' is not a valid domain name"
+            )
+        served.append(domain.strip().lower())
+    served_text = ", ".join(served)
+
+    if not isinstance(mailboxes, (list, tuple)):
+        raise AnsibleFilterError(
+            f"mail_validate_mailboxes expects a list of mailboxes, got {type(mailboxes).__name__}"
+        )
+
+    problems = []
+    result = []
+    seen = set()
+    for index, mailbox in enumerate(mailboxes):
+        if not isinstance(mailbox, dict):
+            problems.append(f"mailbox #{index + 1} is not a mapping")
+            continue
+        raw = mailbox.get("address")
+        if not isinstance(raw, str) or not raw.strip():
+            problems.append(f"mailbox #{index + 1} has no address")
+            continue
+        address = raw.strip().lower()
+        copy = dict(mailbox)
+        copy["address"] = address
+        result.append(copy)
+        if not mail_valid_address(address):
+            problems.append(f"mailbox '{address}' has a malformed address")
+        elif address.split("@", 1)[1] not in served:
+            problems.append(
+                f"mailbox '{address}' is outside the served domains: {served_text}"
+            )
+        if address in seen:
+            problems.append(f"mailbox '{address}' is listed more than once")
+        seen.add(address)
+        password = mailbox.get("password")
+        password_hash = mailbox.get("password_hash")
+        if not _has_value(password) and not _has_value(password_hash):
+            problems.append(
+                f"mailbox '{address}' has no password: set password (from vault) or password_hash"
+            )
+        if _has_value(password_hash) and not (
+            isinstance(password_hash, str) and password_hash.startswith("{")
+        ):
+            problems.append(
+                f"mailbox '{address}' has a password_hash without a Dovecot {{SCHEME}} prefix "
+                "(make it with the mail_password_hash filter)"
+            )
+
+    if problems:
+        message = problems[0]
+        if len(problems) > 1:
+            message += (
+                f" ({len(problems)} problems in all: " + "; ".join(problems) + ")"
+            )
+        raise AnsibleFilterError(message)
+    return result
+
+
+def mail_invalid_domains(domains):
+    """The entries of ``domains`` that are not valid domain names (empty list when all are)."""
+    if isinstance(domains, str):
+        domains = [domains]
+    return [d for d in domains or [] if not mail_valid_domain(d)]
+
+
+def mail_invalid_addresses(addresses, domains=None):
+    """The entries of ``addresses`` that are malformed or, when ``domains`` is given, outside them."""
+    if isinstance(addresses, str):
+        addresses = [addresses]
+    served = {str(d).lower() for d in (domains or [])}
+    bad = []
+    for address in addresses or []:
+        if not mail_valid_address(address):
+            bad.append(address)
+        elif served and str(address).rsplit("@", 1)[1].lower() not in served:
+            bad.append(address)
+    return bad
+
+
+class FilterModule:
+    """Mailbox list validation filter."""
+
+    def filters(self):
+        return {
+            "mail_validate_mailboxes": mail_validate_mailboxes,
+            "mail_invalid_domains": mail_invalid_domains,
+            "mail_invalid_addresses": mail_invalid_addresses,
+        }

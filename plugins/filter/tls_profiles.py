@@ -1,0 +1,86 @@
+"""TLS policy profiles rendered identically for every mail service."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: tls_profile
+short_description: Return the TLS policy (protocols, ciphers, groups) of a named profile
+description:
+  - One TLS policy for Postfix, Dovecot and any later service, after the Mozilla
+    server-side TLS guidelines (version 5.7).
+  - C(intermediate) is TLS 1.2 and 1.3, ECDHE key exchange with AEAD ciphers only,
+    groups X25519, P-256, P-384. The DHE suites of Mozilla's list are left out on
+    purpose, so no finite-field DH parameters exist to get wrong (1024-bit DH is the
+    classic Postfix failure).
+  - C(modern) is TLS 1.3 only. On port 25 this makes senders limited to TLS 1.2
+    fall back to plaintext, so it is meant for submission/IMAP-only hosts.
+positional: _input
+options:
+  _input:
+    description: Profile name.
+    type: str
+    required: true
+    choices: [intermediate, modern]
+"""
+
+EXAMPLES = r"""
+ssl_cipher_list = {{ ('intermediate' | tls_profile).openssl_ciphers }}
+"""
+
+RETURN = r"""
+_value:
+  description: >-
+    Dict with C(name), C(min_protocol) (OpenSSL name, e.g. TLSv1.2),
+    C(postfix_protocols) (e.g. ">=TLSv1.2"), C(openssl_ciphers) (TLS 1.2 cipher
+    string, empty for modern), C(curves) (list of OpenSSL group names) and
+    C(prefer_server_ciphers) (bool).
+  type: dict
+"""
+
+_INTERMEDIATE_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+)
+
+PROFILES = {
+    "intermediate": {
+        "name": "intermediate",
+        "min_protocol": "TLSv1.2",
+        "postfix_protocols": ">=TLSv1.2",
+        "openssl_ciphers": ":".join(_INTERMEDIATE_CIPHERS),
+        "curves": ["X25519", "prime256v1", "secp384r1"],
+        "prefer_server_ciphers": False,
+    },
+    "modern": {
+        "name": "modern",
+        "min_protocol": "TLSv1.3",
+        "postfix_protocols": ">=TLSv1.3",
+        "openssl_ciphers": ":".join(_INTERMEDIATE_CIPHERS),
+        "curves": ["X25519", "prime256v1", "secp384r1"],
+        "prefer_server_ciphers": False,
+    },
+}
+
+
+def tls_profile(name):
+    """Return a copy of the named TLS profile."""
+    if not isinstance(name, str) or name not in PROFILES:
+        raise AnsibleFilterError(
+            f"unknown TLS profile {name!r}: choose one of {', '.join(sorted(PROFILES))}"
+        )
+    profile = dict(PROFILES[name])
+    profile["curves"] = list(profile["curves"])
+    return profile
+
+
+class FilterModule:
+    """TLS profile filters."""
+
+    def filters(self):
+        return {"tls_profile": tls_profile}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up of a fresh Debian 12/13 machine as root:
+# apt packages, the pinned virtualenv (.venv), sslyze's own venv (.venv-sslyze).
+# Images are built by scripts/build-images.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+apt_packages=(
+  podman runc debootstrap iptables uidmap netavark aardvark-dns   # containers
+  python3 python3-venv python3-pip make git                          # tooling
+  swaks libnet-ssleay-perl                                           # SMTP client for the lab
+  ca-certificates
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+py=${PYTHON:-python3}
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: virtualenv .venv (requirements.txt)"
+  "$py" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+# sslyze pins its own cryptography; it gets a venv of its own.
+sslyze_version=6.3.1
+if ! .venv-sslyze/bin/sslyze --help >/dev/null 2>&1; then
+  echo "setup: sslyze $sslyze_version in .venv-sslyze"
+  "$py" -m venv .venv-sslyze
+  .venv-sslyze/bin/pip install -q "sslyze==$sslyze_version"
+fi

@@ -1,0 +1,1 @@
+"""Shared helpers for protocol-level tests (SMTP, IMAP, TLS) and the lab."""

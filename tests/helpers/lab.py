@@ -1,0 +1,76 @@
+"""The lab's data and containers, as tests and the lab smoke test see them."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+import yaml
+
+from .mailclient import Target
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LAB_VARS = ROOT / "inventories" / "lab" / "group_vars" / "all"
+
+
+def podman_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(ROOT / "lab" / "containers.conf"))
+    return env
+
+
+def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", *args], capture_output=True, text=True, check=check, env=podman_env())
+
+
+def container_address(name: str) -> str:
+    """The container's address on its (first) podman network."""
+    data = json.loads(podman("inspect", name).stdout)[0]
+    nets = data["NetworkSettings"].get("Networks") or {}
+    for net in nets.values():
+        if net.get("IPAddress"):
+            return net["IPAddress"]
+    return data["NetworkSettings"]["IPAddress"]
+
+
+def container_file(name: str, path: str) -> str:
+    """Copy a file out of a container into a local temporary file; returns its path."""
+    fd, local = tempfile.mkstemp(prefix=f"{name}-", suffix=pathlib.Path(path).suffix)
+    os.close(fd)
+    podman("cp", f"{name}:{path}", local)
+    return local
+
+
+@dataclass
+class LabData:
+    """The lab inventory's mail data (domains, accounts, aliases, passwords)."""
+
+    domains: list[str]
+    hostname: str
+    accounts: list[str]
+    aliases: list[dict]
+    passwords: dict[str, str] = field(repr=False)
+
+    def password(self, address: str) -> str:
+        return self.passwords[address]
+
+
+def load_lab_data() -> LabData:
+    mail = yaml.safe_load((LAB_VARS / "mail.yml").read_text())
+    vault = yaml.safe_load((LAB_VARS / "vault.yml").read_text())
+    return LabData(
+        domains=mail["mail_domains"],
+        hostname=mail["mail_hostname"],
+        accounts=[a["address"] for a in mail["mail_accounts"]],
+        aliases=mail.get("mail_aliases", []),
+        passwords=vault["vault_mail_passwords"],
+    )
+
+
+def target_for(container: str, hostname: str) -> Target:
+    return Target(address=container_address(container), hostname=hostname,
+                  cafile=container_file(container, "/etc/ssl/mail/ca.pem"))

@@ -1,0 +1,144 @@
+"""SMTP and IMAP clients that reach a server by address but verify its name.
+
+The lab's hosts all answer as mail.gialai.gov.vn; tests connect to each
+container's address while TLS verification checks the certificate against the
+mail host name and the lab CA, as a real client would.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import imaplib
+import smtplib
+import socket
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+
+@dataclass
+class Target:
+    """Where a mail host answers: its address, its name and the CA to trust."""
+
+    address: str
+    hostname: str
+    cafile: str
+
+    def tls_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+
+def _connect(target: Target, port: int, timeout: float) -> socket.socket:
+    return socket.create_connection((target.address, port), timeout=timeout)
+
+
+class SMTP(smtplib.SMTP):
+    """smtplib.SMTP that dials target.address but says and verifies target.hostname."""
+
+    def __init__(self, target: Target, port: int = 25, timeout: float = 30, **kw):
+        self._target = target
+        super().__init__(target.hostname, port, local_hostname="client.test.example", timeout=timeout, **kw)
+
+    def _get_socket(self, host, port, timeout):
+        return _connect(self._target, port, timeout)
+
+    def starttls(self, context=None):  # noqa: D401 - same contract as smtplib
+        return super().starttls(context=context or self._target.tls_context())
+
+
+class SMTPS(smtplib.SMTP_SSL):
+    """Implicit-TLS SMTP (port 465) with the same address/name split."""
+
+    def __init__(self, target: Target, port: int = 465, timeout: float = 30, **kw):
+        self._target = target
+        super().__init__(
+            target.hostname, port, local_hostname="client.test.example", timeout=timeout,
+            context=target.tls_context(), **kw,
+        )
+
+    def _get_socket(self, host, port, timeout):
+        sock = _connect(self._target, port, timeout)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
+class IMAP(imaplib.IMAP4):
+    """Plain IMAP on 143 (STARTTLS available through .starttls())."""
+
+    def __init__(self, target: Target, port: int = 143, timeout: float = 30):
+        self._target = target
+        super().__init__(target.hostname, port, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        return _connect(self._target, self.port, timeout)
+
+    def starttls(self, ssl_context=None):
+        return super().starttls(ssl_context=ssl_context or self._target.tls_context())
+
+
+class IMAPS(imaplib.IMAP4_SSL):
+    """IMAP over implicit TLS (993)."""
+
+    def __init__(self, target: Target, port: int = 993, timeout: float = 30):
+        self._target = target
+        super().__init__(target.hostname, port, ssl_context=target.tls_context(), timeout=timeout)
+
+    def _create_socket(self, timeout):
+        sock = _connect(self._target, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def make_message(sender: str, recipients: list[str], subject: str, body: str = "",
+                 attachment: bytes | None = None, attachment_name: str = "data.bin") -> EmailMessage:
+    """A message with a unique Message-ID (returned in msg['Message-ID'])."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@test.example>"
+    msg.set_content(body or f"Test message {subject}\n", charset="utf-8")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename=attachment_name)
+    return msg
+
+
+def smtp_send(target: Target, msg: EmailMessage, *, port: int = 25, login: tuple[str, str] | None = None,
+              starttls: bool = False, implicit_tls: bool = False, sender: str | None = None,
+              recipients: list[str] | None = None) -> dict:
+    """Send msg; returns smtplib's refused-recipients dict (raises on refusal of all)."""
+    cls = SMTPS if implicit_tls else SMTP
+    with cls(target, port=port) as client:
+        client.ehlo()
+        if starttls:
+            client.starttls()
+            client.ehlo()
+        if login:
+            client.login(*login)
+        return client.send_message(msg, from_addr=sender, to_addrs=recipients)
+
+
+def imap_wait_for(target: Target, user: str, password: str, message_id: str, *,
+                  expect: int = 1, timeout: float = 60, mailbox: str = "INBOX") -> list[bytes]:
+    """Poll the mailbox over IMAPS until `expect` messages with message_id are there.
+
+    Returns the raw messages found (fewer than expected only when time ran out).
+    """
+    deadline = time.monotonic() + timeout
+    found: list[bytes] = []
+    while True:
+        with IMAPS(target) as imap:
+            imap.login(user, password)
+            imap.select(mailbox, readonly=True)
+            typ, data = imap.search(None, "HEADER", "Message-ID", message_id)
+            found = []
+            if typ == "OK" and data and data[0]:
+                for num in data[0].split():
+                    _typ, parts = imap.fetch(num, "(BODY.PEEK[])")
+                    found.append(parts[0][1])
+            imap.logout()
+        if len(found) >= expect or time.monotonic() > deadline:
+            return found
+        time.sleep(1)

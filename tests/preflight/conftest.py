@@ -1,0 +1,47 @@
+"""Run playbooks/site.yml with the lab data plus one bad variable.
+
+The inventory's only host is unreachable (an SSH port on loopback that nothing
+listens on): input checks run on the controller, so a bad variable must stop the
+run there, before any host is contacted. A check that let bad input through
+would surface as UNREACHABLE instead of the expected message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run_site(tmp_path):
+    def run(extra: dict | None = None, mail_overrides: dict | None = None) -> subprocess.CompletedProcess:
+        inv = tmp_path / "inventory"
+        shutil.copytree(ROOT / "inventories" / "lab" / "group_vars", inv / "group_vars")
+        if mail_overrides:
+            path = inv / "group_vars" / "all" / "mail.yml"
+            data = yaml.safe_load(path.read_text())
+            data.update(mail_overrides)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True))
+        (inv / "hosts.yml").write_text(yaml.safe_dump({"all": {
+            "children": {"mail_mx": {"hosts": {"mail.gialai.gov.vn": None}},
+                         "mail_store": {"hosts": {"mail.gialai.gov.vn": None}}},
+            "vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                     "ansible_ssh_common_args": "-o ConnectTimeout=3"},
+        }}))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0")
+        cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv / "hosts.yml"),
+               str(ROOT / "playbooks" / "site.yml")]
+        if extra:
+            cmd += ["-e", json.dumps(extra)]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+    return run

@@ -1,0 +1,89 @@
+"""Bad input stops the play before any host is changed, naming what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+import yaml
+
+from conftest import ROOT
+
+LAB = yaml.safe_load((ROOT / "inventories" / "lab" / "group_vars" / "all" / "mail.yml").read_text())
+
+
+def _stopped_before_any_host(result):
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "UNREACHABLE" not in out, "the input checks let bad input reach a host:\n" + out[-3000:]
+    assert "PLAY [Deploy the mail hosts]" not in out, out[-3000:]
+    return out
+
+
+def test_good_input_passes_the_checks_and_only_then_reaches_for_the_host(run_site):
+    result = run_site()
+    out = result.stdout + result.stderr
+    assert "PLAY [Deploy the mail hosts]" in out, out[-3000:]
+    assert "UNREACHABLE" in out  # the checks passed; the fake host is then (rightly) unreachable
+
+
+def test_wrong_type(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_message_size_limit": "fifty megabytes"}))
+    assert "postfix_message_size_limit" in out
+    assert "int" in out
+
+
+def test_unknown_choice(run_site):
+    out = _stopped_before_any_host(run_site({"mail_tls_profile": "old"}))
+    assert "tls_profile" in out and "intermediate, modern" in out
+
+
+def test_missing_secret(run_site):
+    out = _stopped_before_any_host(run_site({"vault_tls_internal_ca_passphrase": ""}))
+    assert "tls_internal_ca_passphrase is missing" in out
+
+
+def test_malformed_domain(run_site):
+    out = _stopped_before_any_host(run_site({"mail_domains": ["gialai..gov.vn"]}))
+    assert "gialai..gov.vn" in out
+
+
+def test_mailbox_outside_the_served_domains(run_site):
+    accounts = LAB["mail_accounts"] + [{"address": "nguoila@example.org", "password": "Khach#Moi2026x"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "nguoila@example.org" in out and "outside the served domains" in out
+
+
+def test_mailbox_without_password(run_site):
+    accounts = LAB["mail_accounts"] + [{"address": "quenmatkhau@gialai.gov.vn"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "quenmatkhau@gialai.gov.vn" in out and "password" in out
+
+
+@pytest.mark.parametrize("weak", ["abcdefgh", "12345678", "Gialai@123"])
+def test_weak_password_names_the_account_not_the_password(run_site, weak):
+    accounts = LAB["mail_accounts"] + [{"address": "yeu@gialai.gov.vn", "password": weak}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "yeu@gialai.gov.vn" in out
+    assert weak not in out
+
+
+def test_malformed_address(run_site):
+    accounts = LAB["mail_accounts"] + [{"address": "Nguyễn Văn A@gialai.gov.vn", "password": "Hop#Le2026abc"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "Nguyễn Văn A@gialai.gov.vn" in out
+
+
+def test_alias_without_targets(run_site):
+    aliases = [{"address": "rong@gialai.gov.vn", "to": []}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_aliases": aliases}))
+    assert "rong@gialai.gov.vn" in out
+
+
+def test_open_relay_network(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_mynetworks": ["0.0.0.0/0"]}))
+    assert "open relay" in out
+
+
+def test_postmaster_that_is_not_a_mailbox(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_postmaster": "khongco@gialai.gov.vn"}))
+    assert "khongco@gialai.gov.vn" in out

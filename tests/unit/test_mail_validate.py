@@ -1,0 +1,176 @@
+import os
+
+import mail_validate
+import pytest
+from ansible.errors import AnsibleFilterError
+from mail_validate import FilterModule, mail_validate_mailboxes
+
+DOMAINS = ["gialai.gov.vn"]
+SECRET = "Tr@ngDồng-2024"
+HASH = "{BLF-CRYPT}$2y$04$UOSGQMxqatWULzYSsNrLfuzj9XK19keu.kR9tdsUgngtZK5fcXw0C"
+
+
+def error_of(mailboxes, domains=DOMAINS):
+    with pytest.raises(AnsibleFilterError) as exc:
+        mail_validate_mailboxes(mailboxes, domains)
+    message = str(exc.value)
+    assert SECRET not in message and HASH not in message
+    return message
+
+
+def test_valid_list_is_returned_lowercased_as_copies():
+    mailboxes = [
+        {"address": " LocNV@GiaLai.gov.vn", "password": SECRET, "quota": "2G"},
+        {"address": "daott@gialai.gov.vn", "password_hash": HASH},
+        {
+            "address": "hoa@sotnmt.gialai.gov.vn",
+            "password": SECRET,
+            "password_hash": HASH,
+        },
+    ]
+    result = mail_validate_mailboxes(
+        mailboxes, ["GiaLai.gov.vn", "sotnmt.gialai.gov.vn"]
+    )
+    assert [m["address"] for m in result] == [
+        "locnv@gialai.gov.vn",
+        "daott@gialai.gov.vn",
+        "hoa@sotnmt.gialai.gov.vn",
+    ]
+    assert result[0]["quota"] == "2G" and result[0]["password"] == SECRET
+    assert mailboxes[0]["address"] == " LocNV@GiaLai.gov.vn"  # input untouched
+
+
+def test_single_domain_string_is_accepted():
+    assert mail_validate_mailboxes(
+        [{"address": "a@gialai.gov.vn", "password": SECRET}], "gialai.gov.vn"
+    )
+
+
+def test_empty_mailbox_list_is_fine():
+    assert mail_validate_mailboxes([], DOMAINS) == []
+
+
+def test_outside_served_domains():
+    message = error_of([{"address": "x@example.org", "password": SECRET}])
+    assert (
+        message
+        == "mailbox 'x@example.org' is outside the served domains: gialai.gov.vn"
+    )
+
+
+def test_subdomain_is_not_served_implicitly():
+    message = error_of([{"address": "x@sotnmt.gialai.gov.vn", "password": SECRET}])
+    assert "outside the served domains" in message
+
+
+def test_no_password():
+    message = error_of([{"address": "a@gialai.gov.vn"}])
+    assert (
+        message
+        == "mailbox 'a@gialai.gov.vn' has no password: set password (from vault) or password_hash"
+    )
+    message = error_of(
+        [{"address": "a@gialai.gov.vn", "password": "", "password_hash": None}]
+    )
+    assert "has no password" in message
+
+
+def test_duplicate_address_case_insensitive():
+    message = error_of(
+        [
+            {"address": "a@gialai.gov.vn", "password": SECRET},
+            {"address": "A@GIALAI.gov.vn", "password": SECRET},
+        ]
+    )
+    assert message == "mailbox 'a@gialai.gov.vn' is listed more than once"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "lộc@gialai.gov.vn",
+        "a..b@gialai.gov.vn",
+        "a@gialai",
+        "nodomain",
+        "a@b@gialai.gov.vn",
+    ],
+)
+def test_malformed_address(address):
+    message = error_of([{"address": address, "password": SECRET}])
+    assert message.startswith(f"mailbox '{address.lower()}' has a malformed address")
+
+
+def test_hash_without_scheme_prefix():
+    message = error_of([{"address": "a@gialai.gov.vn", "password_hash": SECRET}])
+    assert (
+        "'a@gialai.gov.vn' has a password_hash without a Dovecot {SCHEME} prefix"
+        in message
+    )
+
+
+def test_first_offender_named_and_all_listed():
+    message = error_of(
+        [
+            {"address": "ok@gialai.gov.vn", "password": SECRET},
+            {"address": "x@example.org", "password": SECRET},
+            {"address": "nopw@gialai.gov.vn"},
+            {"address": "ok@gialai.gov.vn", "password": SECRET},
+            "not a mapping",
+            {"password": SECRET},
+        ]
+    )
+    assert message.startswith(
+        "mailbox 'x@example.org' is outside the served domains: gialai.gov.vn (5 problems in all: "
+    )
+    for part in ("'nopw@gialai.gov.vn' has no password", "'ok@gialai.gov.vn' is listed more than once",
+                 "mailbox #5 is not a mapping", "mailbox #6 has no address"):  # fmt: skip
+        assert part in message
+
+
+@pytest.mark.parametrize(
+    "domains", [["gialai"], ["gialai.gov.vn", "-bad.vn"], ["gia lai.vn"], [None]]
+)
+def test_malformed_served_domain_named(domains):
+    bad = domains[-1]
+    message = error_of([{"address": "a@gialai.gov.vn", "password": SECRET}], domains)
+    assert message == f"served domain '{bad}' is not a valid domain name"
+
+
+@pytest.mark.parametrize("domains", [[], None, {}])
+def test_no_served_domains(domains):
+    assert "no served domains" in error_of([], domains)
+
+
+def test_not_a_list():
+    error_of({"address": "a@gialai.gov.vn", "password": SECRET})
+
+
+def test_shared_rules_come_from_mail_names():
+    here = os.path.dirname(os.path.abspath(mail_validate.__file__))
+    assert mail_validate._names.__file__ == os.path.join(here, "mail_names.py")
+    assert mail_validate.mail_valid_address is mail_validate._names.mail_valid_address
+    # loading twice gives the same module object
+    assert mail_validate._load_sibling("mail_names") is mail_validate._names
+
+
+def test_filter_table():
+    assert set(FilterModule().filters()) == {
+        "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses",
+    }  # fmt: skip
+
+
+def test_invalid_domains_lists_only_the_bad_ones():
+    from mail_validate import mail_invalid_domains
+
+    assert mail_invalid_domains(["gialai.gov.vn", "gialai..gov.vn", "-bad.vn", "localhost"]) == [
+        "gialai..gov.vn", "-bad.vn", "localhost",
+    ]  # fmt: skip
+    assert mail_invalid_domains(["gialai.gov.vn"]) == []
+
+
+def test_invalid_addresses_malformed_or_outside_the_domains():
+    from mail_validate import mail_invalid_addresses
+
+    given = ["locnv@gialai.gov.vn", "x@example.org", "Nguyễn A@gialai.gov.vn", "no-at-sign"]
+    assert mail_invalid_addresses(given, ["gialai.gov.vn"]) == given[1:]
+    assert mail_invalid_addresses(given) == given[2:]
