@@ -26,7 +26,9 @@ options:
 """
 
 EXAMPLES = r"""
-ssl_cipher_list = {{ ('intermediate' | tls_profile).openssl_ciphers }}
+- name: Render Dovecot's cipher list from the profile
+  ansible.builtin.debug:
+    msg: "ssl_cipher_list = {{ ('intermediate' | tls_profile).openssl_ciphers }}"
 """
 
 RETURN = r"""
