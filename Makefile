@@ -6,7 +6,11 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 SCENARIOS ?= default
 
-.PHONY: setup images lab lab-destroy test lint unit preflight molecule bench clean
+.PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench clean
+
+help:
+	@echo 'targets: lab (deploy the lab and show mail flowing), test (everything CI runs),'
+	@echo '         lint unit preflight molecule bench lab-destroy clean'
 
 setup:
 	scripts/setup.sh

@@ -9,7 +9,7 @@ cd "$here"
 apt_packages=(
   podman runc debootstrap iptables uidmap netavark aardvark-dns   # containers
   python3 python3-venv python3-pip make git                          # tooling
-  swaks libnet-ssleay-perl                                           # SMTP client for the lab
+  swaks libnet-ssleay-perl bc                                        # SMTP client, bench arithmetic
   ca-certificates
 )
 missing=()

@@ -22,9 +22,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def run_site(tmp_path):
-    def run(extra: dict | None = None, mail_overrides: dict | None = None) -> subprocess.CompletedProcess:
+    def run(extra: dict | None = None, mail_overrides: dict | None = None,
+            inventory: str = "lab") -> subprocess.CompletedProcess:
         inv = tmp_path / "inventory"
-        shutil.copytree(ROOT / "inventories" / "lab" / "group_vars", inv / "group_vars")
+        shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
         if mail_overrides:
             path = inv / "group_vars" / "all" / "mail.yml"
             data = yaml.safe_load(path.read_text())

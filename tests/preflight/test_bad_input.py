@@ -87,3 +87,8 @@ def test_open_relay_network(run_site):
 def test_postmaster_that_is_not_a_mailbox(run_site):
     out = _stopped_before_any_host(run_site({"postfix_postmaster": "khongco@gialai.gov.vn"}))
     assert "khongco@gialai.gov.vn" in out
+
+
+def test_production_example_with_placeholders_is_refused(run_site):
+    out = _stopped_before_any_host(run_site(inventory="production"))
+    assert "tls_internal_ca_passphrase is missing or shorter than 12 characters" in out
