@@ -31,7 +31,7 @@ all:
   children:
     mail_mx: {hosts: {bench-mail13: {}}}
     mail_store: {hosts: {bench-mail13: {}}}
-  vars: {ansible_connection: containers.podman.podman, ansible_python_interpreter: /usr/bin/python3}
+  vars: {ansible_connection: podman_pipelined, ansible_python_interpreter: /usr/bin/python3}
 INV
 
 now() { date +%s.%N; }

@@ -6,6 +6,11 @@ DOCUMENTATION below):
 ``mail_lifecycle_changes(accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None)``
     The same list as ``mail_lifecycle`` with only the entries whose action
     is not ``keep``: what a run would change, for dry-run reports.
+
+``mail_apply_lifecycle(accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None)``
+    Copies of the accounts (all their fields kept) with ``effective_state``,
+    ``login``, ``receive``, ``send``, ``action`` and ``due`` merged in: what the
+    inventory hands to the postfix and dovecot roles.
 """
 
 from __future__ import annotations
@@ -280,6 +285,27 @@ def mail_lifecycle_changes(
     ]
 
 
+def mail_apply_lifecycle(
+    accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None
+):
+    """Copies of ``accounts`` with their lifecycle merged in.
+
+    Each copy keeps every field it had (password included, so the result goes to
+    the roles as-is) and gains ``effective_state``, ``login``, ``receive``,
+    ``send``, ``action`` and ``due`` from :func:`mail_lifecycle`.
+    """
+    lifecycle = mail_lifecycle(
+        accounts, today, retention_months, leader_retention_months, leader_roles
+    )
+    merged = []
+    for account, entry in zip(accounts, lifecycle):
+        copy = dict(account)  # the address stays as written, so errors name it so
+        for key in ("effective_state", "login", "receive", "send", "action", "due"):
+            copy[key] = entry[key]
+        merged.append(copy)
+    return merged
+
+
 class FilterModule:
     """Mailbox lifecycle filters."""
 
@@ -287,4 +313,5 @@ class FilterModule:
         return {
             "mail_lifecycle": mail_lifecycle,
             "mail_lifecycle_changes": mail_lifecycle_changes,
+            "mail_apply_lifecycle": mail_apply_lifecycle,
         }

@@ -301,4 +301,23 @@ def test_bad_retention(kwargs):
 
 
 def test_filter_table():
-    assert set(FilterModule().filters()) == {"mail_lifecycle", "mail_lifecycle_changes"}
+    assert set(FilterModule().filters()) == {"mail_lifecycle", "mail_lifecycle_changes", "mail_apply_lifecycle"}
+
+
+def test_apply_lifecycle_keeps_every_field_and_merges_rights():
+    from mail_lifecycle import mail_apply_lifecycle
+
+    accounts = [
+        {"address": "LocNV@gialai.gov.vn", "password": "x", "name": "Nguyễn Văn Lộc"},
+        {"address": "tamlt@gialai.gov.vn", "password": "y", "state": "suspended"},
+        {"address": "hungpv@gialai.gov.vn", "password": "z", "state": "departed", "departed_on": "2026-10-01"},
+        {"address": "namtq@gialai.gov.vn", "password": "w", "state": "revoked"},
+    ]
+    merged = mail_apply_lifecycle(accounts, "2026-11-28")
+    assert [m["address"] for m in merged] == [a["address"] for a in accounts]  # as written
+    assert merged[0]["password"] == "x" and merged[0]["name"] == "Nguyễn Văn Lộc"
+    assert [(m["login"], m["receive"], m["send"]) for m in merged] == [
+        (True, True, True), (False, True, False), (False, True, False), (False, False, False),
+    ]  # fmt: skip
+    assert merged[2]["effective_state"] == "retained" and merged[2]["due"] == "2027-04-01"
+    assert "login" not in accounts[0]  # the input is not modified
