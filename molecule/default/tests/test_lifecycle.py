@@ -41,7 +41,14 @@ def test_suspended_or_departed_user_cannot_send(mail, address):
         client.ehlo()
         with pytest.raises(smtplib.SMTPAuthenticationError) as exc:
             client.login(address, mail.lab.password(address))
-        assert exc.value.smtp_code == 535
+        # 535 normally. After the failed logins of the tests before this one, all
+        # from the one test client address, Dovecot's per-IP auth penalty delays its
+        # answer past Postfix's 10 s SASL wait and Postfix says 454: still refused.
+        assert exc.value.smtp_code in (535, 454), exc.value
+        # and the session, unauthenticated, can send nothing
+        client.mail(address)
+        code, reply = client.rcpt("locnv@gialai.gov.vn")
+        assert code >= 500, reply
 
 
 @pytest.mark.parametrize("address", CANNOT_LOG_IN)
