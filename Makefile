@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 export CONTAINERS_CONF ?= $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export MAIL_IAC_ROOT := $(CURDIR)
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 SCENARIOS ?= default

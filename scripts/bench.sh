@@ -4,6 +4,7 @@
 #   2. the floor: a plain `apt-get install` of the same packages on another fresh container
 #   3. their ratio
 #   4. second-run wall time and changed count
+#   5. antivirus throughput (scripts/bench_av.py): msg/s with and without clamav-milter
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -48,9 +49,13 @@ podman exec bench-floor13 sh -c "apt-get update -qq && DEBIAN_FRONTEND=nonintera
 t4=$(now)
 
 awk -v c="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$t2 - $t1" | bc)" -v f="$(echo "$t4 - $t3" | bc)" -v ch="$changed2" 'BEGIN {
-  printf "fresh Debian 13 all-in-one (postfix + dovecot + tls + base)\n"
+  printf "fresh Debian 13 all-in-one (base + tls + clamav + postfix + dovecot)\n"
   printf "  converge (first run)          %7.1f s\n", c
   printf "  apt-get install floor         %7.1f s\n", f
   printf "  ratio converge / floor        %7.2f\n", c / f
   printf "  second run                    %7.1f s, changed=%s\n", s, ch
 }'
+
+# Antivirus throughput on the converged host (the floor container is no longer needed).
+podman rm -f bench-floor13 >/dev/null 2>&1 || true
+python3 scripts/bench_av.py --container bench-mail13

@@ -92,3 +92,23 @@ def test_postmaster_that_is_not_a_mailbox(run_site):
 def test_production_example_with_placeholders_is_refused(run_site):
     out = _stopped_before_any_host(run_site(inventory="production"))
     assert "tls_internal_ca_passphrase is missing or shorter than 12 characters" in out
+
+
+def test_clamd_without_any_signature_source(run_site):
+    out = _stopped_before_any_host(run_site({"clamav_freshclam_enabled": False, "clamav_signature_files": []}))
+    assert "clamd would have no signature database" in out and "clamav_signature_files" in out
+
+
+def test_missing_signature_file_on_the_controller(run_site):
+    out = _stopped_before_any_host(run_site({"clamav_signature_files": ["/nonexistent/lab.hdb"]}))
+    assert "clamav_signature_files: missing on the controller" in out and "/nonexistent/lab.hdb" in out
+
+
+def test_scan_limit_smaller_than_the_largest_accepted_message(run_site):
+    out = _stopped_before_any_host(run_site({"clamav_stream_max_length": 10485760}))
+    assert "scan limits too small" in out and "postfix_message_size_limit" in out
+
+
+def test_postfix_not_wired_to_the_local_milter(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_milters": []}))
+    assert "Postfix does not use it" in out and 'postfix_milters: ["inet:127.0.0.1:7357"]' in out

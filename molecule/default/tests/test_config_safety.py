@@ -10,23 +10,9 @@ flows.
 
 from __future__ import annotations
 
-import json
-import os
-import pathlib
-import subprocess
 
-from tests.helpers.lab import ROOT
+from tests.helpers.lab import run_site
 from tests.helpers.mailclient import SMTP, imap_wait_for, make_message, smtp_send
-
-
-def _run_site(mail, extra: dict, tags: str) -> subprocess.CompletedProcess:
-    inventory = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory),
-         str(ROOT / "playbooks" / "site.yml"), "--limit", mail.name, "--tags", tags, "-e", json.dumps(extra)],
-        capture_output=True, text=True, env=env, timeout=900, cwd=ROOT,
-    )
 
 
 def _still_delivers(mail):
@@ -38,7 +24,7 @@ def _still_delivers(mail):
 
 def test_postfix_rejects_unknown_setting_and_keeps_running(mail):
     before = mail.host.file("/etc/postfix/main.cf").sha256sum
-    result = _run_site(mail, {"postfix_main_cf_extra": {"smtpd_no_such_setting": "yes"}}, "postfix_config")
+    result = run_site(mail.name, {"postfix_main_cf_extra": {"smtpd_no_such_setting": "yes"}}, "postfix_config")
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-2000:]
     assert "Postfix rejected the new configuration" in out, out[-2000:]
@@ -52,7 +38,7 @@ def test_postfix_rejects_unknown_setting_and_keeps_running(mail):
 
 def test_dovecot_rejects_invalid_listener_and_keeps_running(mail):
     before = mail.host.file("/etc/dovecot/dovecot.conf").sha256sum
-    result = _run_site(mail, {"dovecot_postfix_local": False, "dovecot_lmtp_port": 99999}, "dovecot_config")
+    result = run_site(mail.name, {"dovecot_postfix_local": False, "dovecot_lmtp_port": 99999}, "dovecot_config")
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-2000:]
     assert "Invalid port number 99999" in out, out[-2000:]

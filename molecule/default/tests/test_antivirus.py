@@ -1,0 +1,189 @@
+"""R4 as an outside client sees it: no virus gets through, no mail is lost.
+
+Infected mail is refused at SMTP time (550 5.7.1) on every port, clean mail is
+delivered marked as scanned, and while clamd or clamav-milter is down mail is
+deferred (4xx) and delivered exactly once when the sender retries.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import smtplib
+import time
+import uuid
+import zipfile
+
+import pytest
+
+from tests.helpers.lab import run_site
+from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
+
+OUTSIDE = "sender@partner.example"
+RCPT = "hoatt@gialai.gov.vn"
+USER = "locnv@gialai.gov.vn"
+SIGNATURE = "Lab.Eicar-Test-"  # inventories/lab/files/clamav/lab-eicar.{hdb,ndb}
+
+
+def eicar() -> bytes:
+    """The EICAR test file, assembled here so that scanners leave this source alone."""
+    return ("X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def send(mail, msg, **kw) -> tuple[int, str]:
+    """SMTP result as (code, text): 250 when accepted, else the refusal."""
+    try:
+        refused = smtp_send(mail.target, msg, **kw)
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()))
+        return code, text.decode(errors="replace")
+    except smtplib.SMTPResponseException as exc:
+        return exc.smtp_code, exc.smtp_error.decode(errors="replace")
+    assert refused == {}, refused
+    return 250, ""
+
+
+def in_maildir(mail, message_id: str) -> list[str]:
+    found = mail.host.run(
+        f"find /var/vmail -type f \\( -path '*/new/*' -o -path '*/cur/*' \\) -exec grep -l -F '{message_id}' {{}} +"
+    )
+    return found.stdout.split()
+
+
+def wait_clamd(mail):
+    assert mail.host.run("clamdscan --ping 60:1").rc == 0
+
+
+def wait_milter(mail):
+    assert mail.host.run("timeout 30 sh -c 'until ss -ltn | grep -q 127.0.0.1:7357; do sleep 0.5; done'").rc == 0
+
+
+def test_services_run_and_restart_when_they_die(mail):
+    for unit in ("clamav-daemon.service", "clamav-daemon.socket", "clamav-milter.service"):
+        svc = mail.host.service(unit)
+        assert svc.is_running and svc.is_enabled, unit
+    for unit in ("clamav-daemon", "clamav-milter"):
+        assert mail.host.run(f"systemctl show -p Restart --value {unit}").stdout.strip() == "on-failure"
+    # The milter answers on the loopback only; clamd only on its socket (clamav group).
+    assert mail.host.socket("tcp://127.0.0.1:7357").is_listening
+    assert not mail.host.socket("tcp://0.0.0.0:7357").is_listening
+    sock = mail.host.file("/run/clamav/clamd.ctl")
+    assert sock.is_socket and sock.mode == 0o660 and sock.group == "clamav"
+
+
+@pytest.mark.parametrize("kind", ["attachment", "zip", "inline-base64"])
+def test_infected_mail_is_refused_with_the_signature_name(mail, kind):
+    msg = make_message(OUTSIDE, [RCPT], f"EICAR {kind}")
+    if kind == "attachment":
+        msg.add_attachment(eicar(), maintype="application", subtype="octet-stream", filename="eicar.com")
+    elif kind == "zip":
+        msg.add_attachment(zipped("eicar.com", eicar()), maintype="application", subtype="zip",
+                           filename="baocao.zip")
+    else:
+        msg.set_content(eicar().decode(), cte="base64")
+    code, text = send(mail, msg, port=25)
+    assert code == 550 and text.startswith("5.7.1") and SIGNATURE in text, (code, text)
+    assert in_maildir(mail, msg["Message-ID"]) == []
+    log = mail.host.run("journalctl -u clamav-milter --no-pager -o cat").stdout
+    lines = [line for line in log.splitlines() if msg["Message-ID"] in line]
+    assert lines and all(f"infected by {SIGNATURE}" in line for line in lines), lines
+
+
+def test_submission_scans_outgoing_mail_too(mail):
+    msg = make_message(USER, [RCPT, "partner@elsewhere.example"], "EICAR outbound")
+    msg.add_attachment(eicar(), maintype="application", subtype="octet-stream", filename="eicar.com")
+    code, text = send(mail, msg, port=587, starttls=True, login=(USER, mail.lab.password(USER)))
+    assert code == 550 and text.startswith("5.7.1") and SIGNATURE in text, (code, text)
+    assert in_maildir(mail, msg["Message-ID"]) == []
+
+
+def test_archive_too_deep_to_scan_is_refused(mail):
+    data = b"bao cao sach\n"
+    for depth in range(25):  # deeper than clamav_max_recursion (17)
+        data = zipped(f"lop{depth}.zip" if depth else "baocao.txt", data)
+    msg = make_message(OUTSIDE, [RCPT], "archive too deep")
+    msg.add_attachment(data, maintype="application", subtype="zip", filename="baocao.zip")
+    code, text = send(mail, msg, port=25)
+    assert code == 550 and "Heuristics.Limits.Exceeded" in text, (code, text)
+    assert in_maildir(mail, msg["Message-ID"]) == []
+
+
+def test_clean_large_attachment_is_delivered_and_marked_scanned(mail):
+    msg = make_message(OUTSIDE, [RCPT], "10 MB clean", attachment=os.urandom(10 * 1024 * 1024),
+                       attachment_name="sach.bin")
+    assert send(mail, msg, port=25) == (250, "")
+    got = imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"], timeout=120)
+    assert len(got) == 1
+    head = got[0].split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nX-Virus-Scanned: clamav-milter " in head
+    assert b"\r\nX-Virus-Status: Clean" in head
+
+
+@pytest.mark.parametrize("down", ["clamd", "milter"])
+def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down):
+    units = "clamav-daemon.socket clamav-daemon.service" if down == "clamd" else "clamav-milter.service"
+    msg = make_message(OUTSIDE, [RCPT], f"while {down} is down")
+    assert mail.host.run(f"systemctl stop {units}").rc == 0
+    try:
+        code, text = send(mail, msg, port=25)
+        assert code == 451 and text.startswith("4.7.1"), (code, text)
+    finally:
+        assert mail.host.run(f"systemctl start {units}").rc == 0
+        wait_clamd(mail)
+        wait_milter(mail)
+    # The sender retries. clamav-milter re-probes a clamd it found dead once a
+    # minute; until then every attempt is deferred again, none is lost or passed.
+    deadline = time.monotonic() + 150
+    while (result := send(mail, msg, port=25))[0] != 250 and time.monotonic() < deadline:
+        assert result[0] == 451, result
+        assert in_maildir(mail, msg["Message-ID"]) == []
+        time.sleep(5)
+    assert result == (250, ""), result
+    assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"])) == 1
+    time.sleep(3)
+    assert len(in_maildir(mail, msg["Message-ID"])) == 1
+
+
+def test_killed_clamd_comes_back_and_says_so(mail):
+    before = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
+    assert before not in ("", "0")
+    assert mail.host.run(f"kill -KILL {before}").rc == 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        after = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
+        if after not in ("", "0", before):
+            break
+        time.sleep(1)
+    assert after not in ("", "0", before)
+    wait_clamd(mail)
+    journal = mail.host.run("journalctl -u clamav-daemon --no-pager -o cat").stdout
+    assert "Main process exited, code=killed, status=9/KILL" in journal
+    assert "Scheduled restart job" in journal
+
+
+def test_signature_age_is_checked(mail):
+    fresh = mail.host.run("/usr/local/sbin/clamav-signature-age")
+    assert fresh.rc == 0 and "lab-eicar.hdb" in fresh.stdout, fresh.stdout + fresh.stderr
+    stale = mail.host.run("/usr/local/sbin/clamav-signature-age --max-age-days 0")
+    assert stale.rc == 1 and "STALE" in stale.stderr
+    assert mail.host.run("systemctl start clamav-signature-age.service").rc == 0
+    assert mail.host.service("clamav-signature-age.timer").is_enabled
+
+
+def test_clamd_rejects_unknown_setting_and_keeps_running(mail):
+    before = mail.host.file("/etc/clamav/clamd.conf").sha256sum
+    name = f"NoSuchOption{uuid.uuid4().hex[:6]}"
+    result = run_site(mail.name, {"clamav_clamd_conf_extra": {name: "yes"}}, "clamav_config")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-2000:]
+    assert f"Unknown option {name}" in out, out[-2000:]
+    assert mail.host.file("/etc/clamav/clamd.conf").sha256sum == before
+    assert mail.host.service("clamav-daemon").is_running
+    wait_clamd(mail)
