@@ -36,3 +36,8 @@ def backup_host():
 def store_host():
     """A fresh testinfra handle: the store container is replaced during the run."""
     return testinfra.get_host(f"podman://{STORE}")
+
+
+def pytest_configure(config):
+    # The conformance marker (tests/conformance/controls/backup.yml: BAK-01..BAK-08).
+    config.addinivalue_line("markers", "control(id): the conformance control a test proves")
