@@ -211,7 +211,7 @@ def test_wrong_repository_password_fails_clearly_and_changes_nothing(lab):
     count = sh(host, "find /var/vmail -type f | wc -l").stdout
     result = playbook("restore.yml", "--limit", STORE, "-e", json.dumps({"backup_repositories": repos}))
     out = result.stdout + result.stderr
-    assert result.rc != 0, out[-3000:]
+    assert result.returncode != 0, out[-3000:]
     assert "backup repository primary" in out and "wrong restic password" in out, out[-3000:]
     assert sh(host, "find /var/vmail -type f | wc -l").stdout == count
     assert not host.file("/var/vmail/.restore-stage").exists
@@ -237,7 +237,7 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     result = playbook("rebuild.yml", "--limit", STORE)
     rto = time.monotonic() - started
     out = result.stdout + result.stderr
-    assert result.rc == 0, out[-5000:]
+    assert result.returncode == 0, out[-5000:]
     target = target_for(STORE, lab.hostname)
     restored = mailbox_digests(target, lab, users)
     missing = changed = duplicated = 0
@@ -276,7 +276,7 @@ def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
         imap.expunge()
         imap.logout()
     result = playbook("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{user}")
-    assert result.rc == 0, (result.stdout + result.stderr)[-4000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     now = mailbox_digests(target, lab, [user])[user]
     want = STATE["expected"][user]
     assert len(now) == len(want) + 1
