@@ -7,11 +7,11 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 SCENARIOS ?= default
 
-.PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench clean
+.PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench audit clean
 
 help:
 	@echo 'targets: lab (deploy the lab and show mail flowing), test (everything CI runs),'
-	@echo '         lint unit preflight molecule bench lab-destroy clean'
+	@echo '         lint unit preflight molecule bench audit lab-destroy clean'
 
 setup:
 	scripts/setup.sh
@@ -44,6 +44,11 @@ molecule: images
 
 bench: images
 	scripts/bench.sh
+
+## Read-only conformance audit of deployed servers: make audit INVENTORY=inventories/production/hosts.yml
+audit: setup
+	@test -n "$(INVENTORY)" || { echo 'usage: make audit INVENTORY=<inventory>'; exit 2; }
+	ansible-playbook -i $(INVENTORY) playbooks/audit.yml
 
 clean: lab-destroy
 	-for s in $(SCENARIOS); do molecule destroy -s $$s; done

@@ -13,11 +13,16 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MAIL_CONFORMANCE_RUN", "preflight")
+
+from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 
 @pytest.fixture

@@ -47,18 +47,21 @@ def test_malformed_domain(run_site):
     assert "gialai..gov.vn" in out
 
 
+@pytest.mark.control("ACC-03")
 def test_mailbox_outside_the_served_domains(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "nguoila@example.org", "password": "Khach#Moi2026x"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
     assert "nguoila@example.org" in out and "outside the served domains" in out
 
 
+@pytest.mark.control("ACC-03")
 def test_mailbox_without_password(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "quenmatkhau@gialai.gov.vn"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
     assert "quenmatkhau@gialai.gov.vn" in out and "password" in out
 
 
+@pytest.mark.control("ACC-03")
 @pytest.mark.parametrize("weak", ["abcdefgh", "12345678", "Gialai@123"])
 def test_weak_password_names_the_account_not_the_password(run_site, weak):
     accounts = LAB["mail_accounts"] + [{"address": "yeu@gialai.gov.vn", "password": weak}]
@@ -67,6 +70,7 @@ def test_weak_password_names_the_account_not_the_password(run_site, weak):
     assert weak not in out
 
 
+@pytest.mark.control("ACC-03")
 def test_malformed_address(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "Nguyễn Văn A@gialai.gov.vn", "password": "Hop#Le2026abc"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
