@@ -40,7 +40,7 @@ preflight: setup
 	pytest -q tests/preflight
 
 molecule: images
-	@set -e; for s in $(SCENARIOS); do echo "== molecule test -s $$s"; molecule test -s $$s; done
+	scripts/molecule-all.sh $(SCENARIOS)
 
 bench: images
 	scripts/bench.sh

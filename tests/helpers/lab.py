@@ -76,17 +76,18 @@ def target_for(container: str, hostname: str) -> Target:
                   cafile=container_file(container, "/etc/ssl/mail/ca.pem"))
 
 
-def run_site(name: str, extra: dict, tags: str, playbook: str = "playbooks/site.yml") -> subprocess.CompletedProcess:
+def run_site(name: str, extra: dict, tags: str, playbook: str = "playbooks/site.yml",
+             args: list[str] | None = None) -> subprocess.CompletedProcess:
     """Run a playbook of this checkout against one converged Molecule instance.
 
     As an operator applying a change would: limited to `tags` (the input checks,
     tagged always, run too), with `extra` as extra vars.
     """
     inventory = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                MAIL_IAC_ROOT=str(ROOT))
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(ROOT / playbook),
-         "--limit", name, "--tags", tags, "-e", json.dumps(extra)],
+         "--limit", name, "--tags", tags, "-e", json.dumps(extra), *(args or [])],
         capture_output=True, text=True, env=env, timeout=900, cwd=ROOT,
     )

@@ -116,3 +116,16 @@ def test_scan_limit_smaller_than_the_largest_accepted_message(run_site):
 def test_postfix_not_wired_to_the_local_milter(run_site):
     out = _stopped_before_any_host(run_site({"postfix_milters": []}))
     assert "Postfix does not use it" in out and 'postfix_milters: ["inet:127.0.0.1:7357"]' in out
+
+
+@pytest.mark.control("ACC-03")
+def test_malformed_quota_names_the_account(run_site):
+    accounts = LAB["mail_accounts"] + [{"address": "thuky@gialai.gov.vn", "password": "Hop#Le2026abc",
+                                        "quota": "2 GB"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "mailbox 'thuky@gialai.gov.vn' has quota '2 GB'" in out
+
+
+def test_malformed_policy_service(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_recipient_policy_services": ["127.0.0.1:12340"]}))
+    assert "postfix_recipient_policy_services" in out and "inet:host:port" in out
