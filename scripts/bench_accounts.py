@@ -62,8 +62,7 @@ def generate(n: int, domain: str) -> tuple[list[dict], dict]:
         name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
         address = f"{vn_local_part(name)}{i:05d}@{domain}"
         passwords[address] = password(rng)
-        account = {"address": address, "name": name,
-                   "password": "{{ vault_mail_passwords['%s'] }}" % address}
+        account = {"address": address, "name": name}  # password: vault_mail_passwords[address]
         if i % 5 == 4:
             account["state"] = "suspended"
         elif i % 50 == 7:
