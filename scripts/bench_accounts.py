@@ -23,8 +23,6 @@ import argparse
 import os
 import pathlib
 import random
-import re
-import secrets
 import shutil
 import string
 import subprocess
@@ -37,7 +35,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import target_for  # noqa: E402
+from tests.helpers.lab import changed_counts, target_for  # noqa: E402
 from tests.helpers.mailclient import IMAPS  # noqa: E402
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
@@ -78,8 +76,8 @@ def playbook(inventory: pathlib.Path, env: dict) -> tuple[float, int, str]:
     elapsed = time.monotonic() - start
     if result.returncode != 0:
         raise SystemExit(f"accounts.yml failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
-    changed = re.search(r"^\S+\s+: ok=\d+\s+changed=(\d+)", result.stdout, re.M)
-    return elapsed, int(changed.group(1)) if changed else -1, result.stdout
+    counts = changed_counts(result.stdout)
+    return elapsed, max(counts.values(), default=-1), result.stdout
 
 
 def main() -> int:

@@ -4,12 +4,11 @@ applied without touching the rest of the configuration, and idempotent."""
 from __future__ import annotations
 
 import imaplib
-import re
 
 import pytest
 import yaml
 
-from tests.helpers.lab import LAB_VARS, run_site
+from tests.helpers.lab import LAB_VARS, changed_counts, run_site
 from tests.helpers.mailclient import IMAPS, imap_wait_for, make_message, smtp_send
 
 NEW = "thuvien@gialai.gov.vn"
@@ -19,13 +18,6 @@ NEW_PASSWORD = "Thu-vien-2026!"
 def _accounts_with_new_one() -> list[dict]:
     accounts = yaml.safe_load((LAB_VARS / "mail.yml").read_text())["mail_accounts"]
     return accounts + [{"address": NEW, "name": "Thư viện tỉnh", "password": NEW_PASSWORD}]
-
-
-def _changed(out: str, host: str) -> int:
-    out = re.sub(r"\x1b\[[0-9;]*m", "", out)
-    found = re.search(rf"^{re.escape(host)}\s+: ok=\d+\s+changed=(\d+)", out, re.M)
-    assert found, out[-3000:]
-    return int(found.group(1))
 
 
 def _accounts(mail, extra: dict, *args: str):
@@ -50,7 +42,7 @@ def test_new_account_previewed_applied_once_and_removed_again(mail):
         applied = _accounts(mail, extra)
         out = applied.stdout + applied.stderr
         assert applied.returncode == 0, out[-3000:]
-        assert _changed(applied.stdout, mail.name) > 0
+        assert changed_counts(applied.stdout)[mail.name] > 0
         assert NEW_PASSWORD not in out
         # The new account receives and logs in; nothing else was rewritten.
         msg = make_message("sender@partner.example", [NEW], "Chào thư viện")
@@ -60,7 +52,7 @@ def test_new_account_previewed_applied_once_and_removed_again(mail):
         assert mail.host.file("/etc/dovecot/dovecot.conf").sha256sum == dovecot_conf
         # Second run: nothing to do (existing hashes kept despite random salts).
         again = _accounts(mail, extra)
-        assert again.returncode == 0 and _changed(again.stdout, mail.name) == 0, again.stdout[-3000:]
+        assert again.returncode == 0 and changed_counts(again.stdout)[mail.name] == 0, again.stdout[-3000:]
     finally:
         back = _accounts(mail, {})
         assert back.returncode == 0, (back.stdout + back.stderr)[-3000:]

@@ -4,29 +4,19 @@ against production (through an inventory), and judged by what it reports."""
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
-import subprocess
 
-from tests.helpers.lab import ROOT
+from tests.helpers.lab import ROOT, changed_counts, run_site
 
 
 def test_audit_playbook_reports_every_host_and_changes_nothing():
-    inventory = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    env.pop("MAIL_CONFORMANCE_RUN", None)
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "audit.yml")],
-        capture_output=True, text=True, env=env, timeout=1200, cwd=ROOT,
-    )
-    stdout = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # Molecule forces colour
-    out = stdout + result.stderr
+    result = run_site(None, {}, "all", playbook="playbooks/audit.yml")
+    out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     assert "every audited control passed" in out
-    recap = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", stdout, re.M)
-    assert recap and all(changed == "0" for _, changed in recap), recap
-    hosts = [h for h, _ in recap if h != "localhost"]
+    recap = changed_counts(result.stdout)
+    assert recap and all(changed == 0 for changed in recap.values()), recap
+    hosts = [h for h in recap if h != "localhost"]
     assert len(hosts) >= 1, recap
     for host in hosts:
         report = (ROOT / "reports" / "conformance" / "audit" / f"{host}.md").read_text(encoding="utf-8")
