@@ -5,7 +5,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export MAIL_IAC_ROOT := $(CURDIR)
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-SCENARIOS ?= default
+SCENARIOS ?= default edge
 
 .PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench audit clean
 

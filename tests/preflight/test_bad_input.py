@@ -129,3 +129,34 @@ def test_malformed_quota_names_the_account(run_site):
 def test_malformed_policy_service(run_site):
     out = _stopped_before_any_host(run_site({"postfix_recipient_policy_services": ["127.0.0.1:12340"]}))
     assert "postfix_recipient_policy_services" in out and "inet:host:port" in out
+
+
+def test_dkim_selector_with_invalid_characters(run_site):
+    out = _stopped_before_any_host(run_site({"dkim_selector": "s_2026/11"}))
+    assert "dkim_selector 's_2026/11'" in out
+
+
+def test_rate_limit_that_is_not_a_positive_integer(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_ratelimit_classes": {
+        "default": {"messages": 0, "recipients": 300}, "bulk": {"messages": "many", "recipients": 10}}}))
+    assert "postfix_ratelimit" in out and "default" in out and "bulk" in out
+
+
+def test_unknown_account_class(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_ratelimit_accounts": {"vanphong@gialai.gov.vn": "vip"}}))
+    assert "unknown account class" in out and "vanphong@gialai.gov.vn" in out
+
+
+def test_dane_without_a_dnssec_resolver(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_smtp_dane": True}))
+    assert "postfix_smtp_dane needs postfix_dnssec_resolver" in out
+
+
+def test_dkim_not_wired_into_postfix(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_submission_milters": []}))
+    assert "OpenDKIM listens on inet:127.0.0.1:8891 but Postfix does not use it" in out
+
+
+def test_dmarc_before_dkim_on_port_25(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_inbound_milters": ["inet:127.0.0.1:8893", "inet:127.0.0.1:8891"]}))
+    assert "must be in postfix_inbound_milters after OpenDKIM" in out
