@@ -448,3 +448,19 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
 
     # The same aliases, in the same order, with the same targets and senders.
     assert mail_directory_aliases(directory, new) == lab["mail_aliases"]
+
+
+@pytest.mark.control("ACC-07")
+def test_production_directory_renders():
+    data, directory = _render(ROOT / "inventories" / "production" / "group_vars" / "all" / "mail.yml")
+    accounts = by_address(directory)
+    assert data["mail_accounts"] == "{{ mail_directory_result.accounts }}"
+    assert "postmaster@gialai.gov.vn" in accounts and "vanphong@gialai.gov.vn" in accounts
+    vault = yaml.safe_load((ROOT / "inventories" / "production" / "group_vars" / "all" / "vault.yml").read_text())
+    assert sorted(vault["vault_mail_passwords"]) == sorted(accounts), "a password placeholder per mailbox"
+    leaders = [a["address"] for a in directory["accounts"] if a.get("role") == "leader"]
+    lists = aliases(directory)
+    assert lists["lanhdao@gialai.gov.vn"]["to"] == leaders
+    everyone = [a["address"] for a in directory["accounts"] if "role" in a]
+    assert lists["toantinh@gialai.gov.vn"]["to"] == everyone
+    assert all(a.get("quota") for a in directory["accounts"])
