@@ -178,7 +178,7 @@ _value:
       elements: dict
     collisions:
       description: >-
-        People whose generated address got a suffix, sorted by C(base) then C(address):
+        People whose generated address got a suffix, sorted by C(base) then suffix (2 before 10):
         C(address), C(base) (the address collided on), C(name), C(agency), C(id) (or null).
       type: list
       elements: dict
@@ -505,7 +505,8 @@ class _Directory:
             while agency_key is not None:
                 self.agencies[agency_key]["members"].append(account["address"])
                 agency_key = self.agencies[agency_key]["parent"]
-        collisions.sort(key=lambda c: (c["base"], c["address"]))
+        # by base, then by suffix (locnv2 before locnv10)
+        collisions.sort(key=lambda c: (c["base"], len(c["address"]), c["address"]))
         return accounts, collisions
 
     # -- senders and lists ---------------------------------------------------

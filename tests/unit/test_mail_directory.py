@@ -237,6 +237,26 @@ def test_collision_report_does_not_depend_on_input_order():
     assert ("locnv@gialai.gov.vn", "Nguyễn Văn Lộc", "SNV") in results[0][0]
 
 
+def test_collision_report_sorts_suffixes_as_numbers():
+    person_list = [{"id": n, "name": "Nguyễn Văn Lộc", "agency": "SNV"} for n in range(1, 12)]
+    collisions = build(person_list=person_list, lists=[])["collisions"]
+    assert [c["address"].split("@")[0] for c in collisions] == [f"locnv{n}" for n in range(2, 12)]
+    assert [c["id"] for c in collisions] == list(range(2, 12))
+
+
+@pytest.mark.control("ACC-07")
+def test_leaders_get_the_leader_retention_through_the_role():
+    person_list = [{"name": "Nguyễn Văn Lộc", "agency": "SNV", "role": "leader", "state": "departed",
+                    "departed_on": "2026-01-15"},
+                   {"name": "Trần Thị Hoa", "agency": "SNV", "state": "departed", "departed_on": "2026-01-15"}]
+    directory = build(person_list=person_list, lists=[])
+    effective = {a["address"]: a for a in mail_apply_lifecycle(directory["accounts"], "2026-11-28")}
+    assert (effective["locnv@gialai.gov.vn"]["effective_state"], effective["locnv@gialai.gov.vn"]["due"]) == (
+        "retained", "2027-01-15")
+    assert (effective["hoatt@gialai.gov.vn"]["effective_state"], effective["hoatt@gialai.gov.vn"]["due"]) == (
+        "expired", "2026-07-15")
+
+
 def test_custom_pattern():
     person_list = [{"name": "Nguyễn Văn Lộc", "agency": "SNV"}]
     assert "loc.nguyen@gialai.gov.vn" in by_address(build(person_list=person_list, lists=[],
