@@ -1,4 +1,4 @@
-"""Run playbooks/site.yml with the lab data plus one bad variable.
+"""Run playbooks/site.yml (or another playbook) with the lab data plus one bad variable.
 
 The inventory's only host is unreachable (an SSH port on loopback that nothing
 listens on): input checks run on the controller, so a bad variable must stop the
@@ -28,7 +28,7 @@ from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance rep
 @pytest.fixture
 def run_site(tmp_path):
     def run(extra: dict | None = None, mail_overrides: dict | None = None,
-            inventory: str = "lab") -> subprocess.CompletedProcess:
+            inventory: str = "lab", playbook: str = "site.yml") -> subprocess.CompletedProcess:
         inv = tmp_path / "inventory"
         shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
         if mail_overrides:
@@ -45,7 +45,7 @@ def run_site(tmp_path):
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_FORCE_COLOR="0")
         cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv / "hosts.yml"),
-               str(ROOT / "playbooks" / "site.yml")]
+               str(ROOT / "playbooks" / playbook)]
         if extra:
             cmd += ["-e", json.dumps(extra)]
         return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
