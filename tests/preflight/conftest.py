@@ -35,6 +35,7 @@ def run_site(tmp_path):
             "children": {"mail_mx": {"hosts": {"mail.gialai.gov.vn": None}},
                          "mail_store": {"hosts": {"mail.gialai.gov.vn": None}}},
             "vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                     "ansible_user": "mailadmin",
                      "ansible_ssh_common_args": "-o ConnectTimeout=3"},
         }}))
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",

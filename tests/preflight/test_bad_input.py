@@ -112,3 +112,30 @@ def test_scan_limit_smaller_than_the_largest_accepted_message(run_site):
 def test_postfix_not_wired_to_the_local_milter(run_site):
     out = _stopped_before_any_host(run_site({"postfix_milters": []}))
     assert "Postfix does not use it" in out and 'postfix_milters: ["inet:127.0.0.1:7357"]' in out
+
+
+def test_firewall_without_admin_networks_over_ssh(run_site):
+    out = _stopped_before_any_host(run_site({"mail_admin_networks": []}))
+    assert "firewall_admin_networks is empty while Ansible connects over SSH" in out
+
+
+def test_admin_network_that_is_not_a_cidr(run_site):
+    out = _stopped_before_any_host(run_site({"mail_admin_networks": ["10.10.0.0"]}))
+    assert "not a network in CIDR form" in out and "10.10.0.0" in out
+
+
+def test_ssh_admin_key_that_is_not_a_public_key(run_site):
+    admins = [{"name": "mailadmin", "keys": ["-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA"]}]
+    out = _stopped_before_any_host(run_site({"ssh_admins": admins}))
+    assert "ssh_admins entry 'mailadmin'" in out and "public keys" in out
+
+
+def test_ansible_account_that_is_not_an_ssh_admin(run_site):
+    admins = [{"name": "someoneelse", "keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBCopj3F4PA+9KNa5J8xH8Q48PfRQk4NOucPVbSyFXr x"]}]
+    out = _stopped_before_any_host(run_site({"ssh_admins": admins}))
+    assert "connects over SSH as 'mailadmin', who is not in" in out
+
+
+def test_sysctl_value_of_an_unknown_type(run_site):
+    out = _stopped_before_any_host(run_site({"hardening_sysctl_extra": {"net.ipv4.tcp_syncookies": [1, 2]}}))
+    assert "net.ipv4.tcp_syncookies" in out and "a number or a plain string" in out

@@ -12,6 +12,7 @@ if FILTER_DIR not in sys.path:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "control(id): the conformance control (tests/conformance/controls) a test proves")
     # passlib 1.7.4 imports the stdlib 'crypt' module, deprecated since Python 3.11.
     config.addinivalue_line(
         "filterwarnings", "ignore:'crypt' is deprecated:DeprecationWarning"

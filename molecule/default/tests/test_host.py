@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
-ALLOWED_TCP = {25, 465, 587, 143, 993}
+# 22: sshd for the administrators (the firewall admits only firewall_admin_networks)
+ALLOWED_TCP = {22, 25, 465, 587, 143, 993}
 
 
 def test_only_mail_ports_listen_outside_loopback(mail):
