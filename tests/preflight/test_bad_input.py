@@ -26,6 +26,15 @@ def test_good_input_passes_the_checks_and_only_then_reaches_for_the_host(run_sit
     assert "UNREACHABLE" in out  # the checks passed; the fake host is then (rightly) unreachable
 
 
+def test_host_only_in_mail_backup_passes_the_checks(run_site):
+    # no Postfix, Dovecot, ClamAV or TLS input is needed; hardening, SSH, fail2ban and firewall are checked
+    result = run_site(groups=("mail_backup",))
+    out = result.stdout + result.stderr
+    assert "PLAY [Deploy the mail hosts]" in out and "UNREACHABLE" in out, out[-3000:]
+    assert "TASK [firewall : Check every rule" in out and "TASK [ssh : Check" in out, out[-3000:]
+    assert "TASK [postfix :" not in out and "TASK [dovecot :" not in out and "TASK [tls :" not in out, out[-3000:]
+
+
 def test_wrong_type(run_site):
     out = _stopped_before_any_host(run_site({"postfix_message_size_limit": "fifty megabytes"}))
     assert "postfix_message_size_limit" in out
