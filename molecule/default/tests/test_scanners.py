@@ -21,9 +21,9 @@ import time
 import pytest
 
 from tests.helpers.lab import ROOT, podman
+from tests.helpers.scanners import record
 
 SSH_AUDIT = ROOT / ".venv-ssh-audit" / "bin" / "ssh-audit"
-REPORTS = ROOT / "reports"
 SSH_POLICY = {"12": "Hardened Debian 12 (version 3)", "13": "Hardened Debian 13 (version 1)"}
 # The best lynis hardening index reached per release in the lab (stock container: 59;
 # measured 75 on both, 2026-11-28; the one warning left is PKGS-7388: lynis 3.0.8 does
@@ -36,14 +36,6 @@ LYNIS_MIN = {"12": 75, "13": 75}
 TESTSSL_EXCEPTED = {"cert_revocation", "cert_chain_of_trust", "cert_trust", "cert_caIssuers", "cert_ocspURL", "OCSP_stapling",
                     "cert_crlDistributionPoints", "DNS_CAArecord", "cert_certificateTransparency"}
 TESTSSL_PORTS = {25: "smtp", 465: None, 993: None}
-
-
-def record(mail, key: str, value) -> None:
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / f"scanners-{mail.name}.txt"
-    lines = [line for line in (path.read_text().splitlines() if path.exists() else []) if not line.startswith(key + ":")]
-    lines.append(f"{key}: {value}")
-    path.write_text("\n".join(sorted(lines)) + "\n")
 
 
 def _major(mail) -> str:

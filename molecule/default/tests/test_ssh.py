@@ -12,8 +12,8 @@ def key():
     return admin_key()
 
 
-def _sshd(mail) -> dict:
-    out = mail.host.run("sshd -T -C user=nobody,host=client,addr=192.0.2.1").stdout
+def _sshd(mail, user: str = "nobody") -> dict:
+    out = mail.host.run(f"sshd -T -C user={user},host=client,addr=192.0.2.1").stdout
     return {k: v for k, _, v in (line.partition(" ") for line in out.splitlines())}
 
 
@@ -91,3 +91,25 @@ def test_authorized_keys_are_exactly_the_inventory_keys(mail):
     assert got == [want]
     shadow = mail.host.run(f"getent shadow {LAB_ADMIN}").stdout.split(":")[1]
     assert shadow.startswith("!") or shadow == "*", "the administrator must have no usable password"
+
+
+DROP_IN = "/etc/ssh/sshd_config.d/99-test-probe.conf"
+
+
+@pytest.mark.control("SSH-03")
+def test_drop_ins_add_match_blocks_but_cannot_weaken_the_global_settings(mail):
+    # sshd_config ends with the Include other roles (the backup role's Match block) rely on
+    lines = [line for line in mail.host.file("/etc/ssh/sshd_config").content_string.splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[-1] == "Include /etc/ssh/sshd_config.d/*.conf", lines[-3:]
+    mail.host.run(f"printf 'PasswordAuthentication yes\\nPermitRootLogin yes\\nX11Forwarding yes\\n"
+                  f"Match User {LAB_ADMIN}\\n    MaxSessions 1\\n' > {DROP_IN}")
+    try:
+        check = mail.host.run("sshd -t")
+        admin, other = _sshd(mail, LAB_ADMIN), _sshd(mail)
+    finally:
+        mail.host.run(f"rm -f {DROP_IN}")
+    assert check.rc == 0, check.stderr
+    assert admin["maxsessions"] == "1" and other["maxsessions"] == "4"  # the Match block applies, to its user only
+    for cfg in (admin, other):  # global lines in a drop-in come after ours: sshd keeps the first value
+        assert (cfg["passwordauthentication"], cfg["permitrootlogin"], cfg["x11forwarding"]) == ("no", "no", "no")
