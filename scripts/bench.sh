@@ -5,6 +5,7 @@
 #   3. their ratio
 #   4. second-run wall time and changed count
 #   5. antivirus throughput (scripts/bench_av.py): msg/s with and without clamav-milter
+#   6. playbooks/accounts.yml with 10,000 generated accounts: first and second run (scripts/bench_accounts.py)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -59,3 +60,6 @@ awk -v c="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$t2 - $t1" | bc)" -v f="$(echo
 # Antivirus throughput on the converged host (the floor container is no longer needed).
 podman rm -f bench-floor13 >/dev/null 2>&1 || true
 python3 scripts/bench_av.py --container bench-mail13
+
+# Accounts at scale: playbooks/accounts.yml with 10,000 generated accounts, twice.
+python3 scripts/bench_accounts.py --container bench-mail13 --accounts "${BENCH_ACCOUNTS:-10000}"

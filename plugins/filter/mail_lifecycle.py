@@ -7,10 +7,15 @@ DOCUMENTATION below):
     The same list as ``mail_lifecycle`` with only the entries whose action
     is not ``keep``: what a run would change, for dry-run reports.
 
-``mail_apply_lifecycle(accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None)``
+``mail_apply_lifecycle(accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None, passwords=None)``
     Copies of the accounts (all their fields kept) with ``effective_state``,
     ``login``, ``receive``, ``send``, ``action`` and ``due`` merged in: what the
-    inventory hands to the postfix and dovecot roles.
+    inventory hands to the postfix and dovecot roles. With ``passwords`` (a
+    mapping address -> password, e.g. the vault's), an account that has neither
+    ``password`` nor ``password_hash`` takes its password from it: one lookup
+    per account instead of one template per account, which is what keeps
+    10,000 accounts fast (Ansible re-renders a per-account template on every
+    access).
 """
 
 from __future__ import annotations
@@ -286,7 +291,7 @@ def mail_lifecycle_changes(
 
 
 def mail_apply_lifecycle(
-    accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None
+    accounts, today, retention_months=6, leader_retention_months=12, leader_roles=None, passwords=None
 ):
     """Copies of ``accounts`` with their lifecycle merged in.
 
@@ -297,9 +302,18 @@ def mail_apply_lifecycle(
     lifecycle = mail_lifecycle(
         accounts, today, retention_months, leader_retention_months, leader_roles
     )
+    if passwords is not None and not isinstance(passwords, dict):
+        raise AnsibleFilterError(
+            f"mail_apply_lifecycle: passwords must be a mapping address -> password, got {type(passwords).__name__}"
+        )
+    by_address = {str(k).strip().lower(): v for k, v in (passwords or {}).items()}
     merged = []
     for account, entry in zip(accounts, lifecycle):
         copy = dict(account)  # the address stays as written, so errors name it so
+        if by_address and copy.get("password") in (None, "") and copy.get("password_hash") in (None, ""):
+            found = by_address.get(str(copy["address"]).strip().lower())
+            if found is not None:
+                copy["password"] = found
         for key in ("effective_state", "login", "receive", "send", "action", "due"):
             copy[key] = entry[key]
         merged.append(copy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 
 from ansible.errors import AnsibleFilterError
@@ -23,7 +24,8 @@ description:
   - Checks every mailbox and fails with one error that names the first offending address and
     lists every problem found. Problems are a malformed address, a domain that is not served,
     an address listed twice (case-insensitively), a mailbox with neither C(password) nor
-    C(password_hash), and a C(password_hash) without its Dovecot C({SCHEME}) prefix.
+    C(password_hash), a C(password_hash) without its Dovecot C({SCHEME}) prefix, and a
+    C(quota) that is not a size such as 500M or 2G.
   - The served domains are checked too; a malformed one is an error naming it.
   - Returns copies of the mailboxes with C(address) stripped and lowercased.
   - Address and domain rules are those of C(mail_valid_address) and C(mail_valid_domain).
@@ -84,6 +86,9 @@ mail_valid_address = _names.mail_valid_address
 mail_valid_domain = _names.mail_valid_domain
 
 
+_QUOTA = re.compile(r"^[1-9][0-9]*[KMGT]$")
+
+
 def _has_value(value):
     return value is not None and (not isinstance(value, str) or value != "")
 
@@ -139,6 +144,11 @@ def mail_validate_mailboxes(mailboxes, domains):
         if not _has_value(password) and not _has_value(password_hash):
             problems.append(
                 f"mailbox '{address}' has no password: set password (from vault) or password_hash"
+            )
+        quota = mailbox.get("quota")
+        if quota is not None and not (isinstance(quota, str) and _QUOTA.match(quota)):
+            problems.append(
+                f"mailbox '{address}' has quota {quota!r}: use a size such as 500M, 2G or 1T"
             )
         if _has_value(password_hash) and not (
             isinstance(password_hash, str) and password_hash.startswith("{")

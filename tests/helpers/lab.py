@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -76,17 +77,26 @@ def target_for(container: str, hostname: str) -> Target:
                   cafile=container_file(container, "/etc/ssl/mail/ca.pem"))
 
 
-def run_site(name: str, extra: dict, tags: str, playbook: str = "playbooks/site.yml") -> subprocess.CompletedProcess:
-    """Run a playbook of this checkout against one converged Molecule instance.
+def run_site(name: str | None, extra: dict, tags: str, playbook: str = "playbooks/site.yml",
+             args: list[str] | None = None) -> subprocess.CompletedProcess:
+    """Run a playbook of this checkout against the converged Molecule instances.
 
-    As an operator applying a change would: limited to `tags` (the input checks,
-    tagged always, run too), with `extra` as extra vars.
+    As an operator applying a change would: limited to host `name` (all hosts
+    when None) and to `tags` (the input checks, tagged always, run too), with
+    `extra` as extra vars.
     """
     inventory = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                MAIL_IAC_ROOT=str(ROOT))
+    limit = ["--limit", name] if name else []
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(ROOT / playbook),
-         "--limit", name, "--tags", tags, "-e", json.dumps(extra)],
-        capture_output=True, text=True, env=env, timeout=900, cwd=ROOT,
+         *limit, "--tags", tags, "-e", json.dumps(extra), *(args or [])],
+        capture_output=True, text=True, env=env, timeout=1200, cwd=ROOT,
     )
+
+
+def changed_counts(stdout: str) -> dict[str, int]:
+    """{host: changed} from an ansible-playbook PLAY RECAP (colour codes ignored)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", plain, re.M)}

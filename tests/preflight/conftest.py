@@ -1,4 +1,4 @@
-"""Run playbooks/site.yml with the lab data plus one bad variable.
+"""Run playbooks/site.yml (or another playbook) with the lab data plus one bad variable.
 
 The inventory's only host is unreachable (an SSH port on loopback that nothing
 listens on): input checks run on the controller, so a bad variable must stop the
@@ -13,17 +13,23 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MAIL_CONFORMANCE_RUN", "preflight")
+
+from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 
 @pytest.fixture
 def run_site(tmp_path):
     def run(extra: dict | None = None, mail_overrides: dict | None = None,
-            inventory: str = "lab") -> subprocess.CompletedProcess:
+            inventory: str = "lab", playbook: str = "site.yml",
+            groups: tuple[str, ...] = ("mail_mx", "mail_store")) -> subprocess.CompletedProcess:
         inv = tmp_path / "inventory"
         shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
         if mail_overrides:
@@ -32,15 +38,15 @@ def run_site(tmp_path):
             data.update(mail_overrides)
             path.write_text(yaml.safe_dump(data, allow_unicode=True))
         (inv / "hosts.yml").write_text(yaml.safe_dump({"all": {
-            "children": {"mail_mx": {"hosts": {"mail.gialai.gov.vn": None}},
-                         "mail_store": {"hosts": {"mail.gialai.gov.vn": None}}},
+            "children": {group: {"hosts": {"mail.gialai.gov.vn": None}} for group in groups},
             "vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                     "ansible_user": "mailadmin",
                      "ansible_ssh_common_args": "-o ConnectTimeout=3"},
         }}))
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_FORCE_COLOR="0")
         cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inv / "hosts.yml"),
-               str(ROOT / "playbooks" / "site.yml")]
+               str(ROOT / "playbooks" / playbook)]
         if extra:
             cmd += ["-e", json.dumps(extra)]
         return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)

@@ -26,6 +26,15 @@ def test_good_input_passes_the_checks_and_only_then_reaches_for_the_host(run_sit
     assert "UNREACHABLE" in out  # the checks passed; the fake host is then (rightly) unreachable
 
 
+def test_host_only_in_mail_backup_passes_the_checks(run_site):
+    # no Postfix, Dovecot, ClamAV or TLS input is needed; hardening, SSH, fail2ban and firewall are checked
+    result = run_site(groups=("mail_backup",))
+    out = result.stdout + result.stderr
+    assert "PLAY [Deploy the mail hosts]" in out and "UNREACHABLE" in out, out[-3000:]
+    assert "TASK [firewall : Check every rule" in out and "TASK [ssh : Check" in out, out[-3000:]
+    assert "TASK [postfix :" not in out and "TASK [dovecot :" not in out and "TASK [tls :" not in out, out[-3000:]
+
+
 def test_wrong_type(run_site):
     out = _stopped_before_any_host(run_site({"postfix_message_size_limit": "fifty megabytes"}))
     assert "postfix_message_size_limit" in out
@@ -47,18 +56,21 @@ def test_malformed_domain(run_site):
     assert "gialai..gov.vn" in out
 
 
+@pytest.mark.control("ACC-03")
 def test_mailbox_outside_the_served_domains(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "nguoila@example.org", "password": "Khach#Moi2026x"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
     assert "nguoila@example.org" in out and "outside the served domains" in out
 
 
+@pytest.mark.control("ACC-03")
 def test_mailbox_without_password(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "quenmatkhau@gialai.gov.vn"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
     assert "quenmatkhau@gialai.gov.vn" in out and "password" in out
 
 
+@pytest.mark.control("ACC-03")
 @pytest.mark.parametrize("weak", ["abcdefgh", "12345678", "Gialai@123"])
 def test_weak_password_names_the_account_not_the_password(run_site, weak):
     accounts = LAB["mail_accounts"] + [{"address": "yeu@gialai.gov.vn", "password": weak}]
@@ -67,6 +79,7 @@ def test_weak_password_names_the_account_not_the_password(run_site, weak):
     assert weak not in out
 
 
+@pytest.mark.control("ACC-03")
 def test_malformed_address(run_site):
     accounts = LAB["mail_accounts"] + [{"address": "Nguyễn Văn A@gialai.gov.vn", "password": "Hop#Le2026abc"}]
     out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
@@ -114,6 +127,77 @@ def test_postfix_not_wired_to_the_local_milter(run_site):
     assert "Postfix does not use it" in out and 'postfix_milters: ["inet:127.0.0.1:7357"]' in out
 
 
+@pytest.mark.control("ACC-03")
+def test_malformed_quota_names_the_account(run_site):
+    accounts = LAB["mail_accounts"] + [{"address": "thuky@gialai.gov.vn", "password": "Hop#Le2026abc",
+                                        "quota": "2 GB"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_accounts": accounts}))
+    assert "mailbox 'thuky@gialai.gov.vn' has quota '2 GB'" in out
+
+
+def test_malformed_policy_service(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_recipient_policy_services": ["127.0.0.1:12340"]}))
+    assert "postfix_recipient_policy_services" in out and "inet:host:port" in out
+
+
+def test_dkim_selector_with_invalid_characters(run_site):
+    out = _stopped_before_any_host(run_site({"dkim_selector": "s_2026/11"}))
+    assert "dkim_selector 's_2026/11'" in out
+
+
+def test_rate_limit_that_is_not_a_positive_integer(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_ratelimit_classes": {
+        "default": {"messages": 0, "recipients": 300}, "bulk": {"messages": "many", "recipients": 10}}}))
+    assert "postfix_ratelimit" in out and "default" in out and "bulk" in out
+
+
+def test_unknown_account_class(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_ratelimit_accounts": {"vanphong@gialai.gov.vn": "vip"}}))
+    assert "unknown account class" in out and "vanphong@gialai.gov.vn" in out
+
+
+def test_dane_without_a_dnssec_resolver(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_smtp_dane": True}))
+    assert "postfix_smtp_dane needs postfix_dnssec_resolver" in out
+
+
+def test_dkim_not_wired_into_postfix(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_submission_milters": []}))
+    assert "OpenDKIM listens on inet:127.0.0.1:8891 but Postfix does not use it" in out
+
+
+def test_dmarc_before_dkim_on_port_25(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_inbound_milters": ["inet:127.0.0.1:8893", "inet:127.0.0.1:8891"]}))
+    assert "must be in postfix_inbound_milters after OpenDKIM" in out
+
+
+def test_firewall_without_admin_networks_over_ssh(run_site):
+    out = _stopped_before_any_host(run_site({"mail_admin_networks": []}))
+    assert "firewall_admin_networks is empty while Ansible connects over SSH" in out
+
+
+def test_admin_network_that_is_not_a_cidr(run_site):
+    out = _stopped_before_any_host(run_site({"mail_admin_networks": ["10.10.0.0"]}))
+    assert "not a network in CIDR form" in out and "10.10.0.0" in out
+
+
+def test_ssh_admin_key_that_is_not_a_public_key(run_site):
+    admins = [{"name": "mailadmin", "keys": ["-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA"]}]
+    out = _stopped_before_any_host(run_site({"ssh_admins": admins}))
+    assert "ssh_admins entry 'mailadmin'" in out and "public keys" in out
+
+
+def test_ansible_account_that_is_not_an_ssh_admin(run_site):
+    admins = [{"name": "someoneelse", "keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBCopj3F4PA+9KNa5J8xH8Q48PfRQk4NOucPVbSyFXr x"]}]
+    out = _stopped_before_any_host(run_site({"ssh_admins": admins}))
+    assert "connects over SSH as 'mailadmin', who is not in" in out
+
+
+def test_sysctl_value_of_an_unknown_type(run_site):
+    out = _stopped_before_any_host(run_site({"hardening_sysctl_extra": {"net.ipv4.tcp_syncookies": [1, 2]}}))
+    assert "net.ipv4.tcp_syncookies" in out and "a number or a plain string" in out
+
+
 # Backups (issue #5): the lab inventory of these tests has no mail_backup host, so
 # backups are off unless a case turns them on.
 def test_backup_without_any_repository(run_site):
@@ -137,3 +221,17 @@ def test_backup_lab_repositories_without_a_backup_host(run_site):
     # The lab's repositories name groups['mail_backup'][0]; with no such host there is nowhere to go.
     out = _stopped_before_any_host(run_site({"backup_enabled": True}))
     assert "backup repository primary" in out and "needs exactly one of server" in out
+
+
+def test_backup_host_whose_sshd_would_refuse_the_backup_accounts(run_site):
+    # The ssh role's AllowGroups must list the backup accounts' group (lab: group_vars/mail_backup/ssh.yml).
+    out = _stopped_before_any_host(run_site({"ssh_allow_groups_extra": []}, groups=("mail_backup",)))
+    assert "ssh_allow_groups_extra must contain mail-backup-sftp" in out
+
+
+def test_rebuild_without_the_backup_hosts_is_refused(run_site):
+    # A rebuilt store has a new address: the backup host's firewall must be re-run in the same run.
+    repos = [{"name": "primary", "server": "backup.gialai.gov.vn", "password": "du-dai-va-bi-mat-2026"}]
+    out = _stopped_before_any_host(run_site({"backup_enabled": True, "backup_repositories": repos},
+                                            playbook="rebuild.yml"))
+    assert "rebuild: the backup host(s) backup.gialai.gov.vn" in out and ":mail_backup" in out

@@ -321,3 +321,29 @@ def test_apply_lifecycle_keeps_every_field_and_merges_rights():
     ]  # fmt: skip
     assert merged[2]["effective_state"] == "retained" and merged[2]["due"] == "2027-04-01"
     assert "login" not in accounts[0]  # the input is not modified
+
+
+def test_apply_lifecycle_takes_missing_passwords_from_the_mapping():
+    from mail_lifecycle import mail_apply_lifecycle
+
+    accounts = [
+        {"address": "LocNV@gialai.gov.vn"},
+        {"address": "hoatt@gialai.gov.vn", "password": "Explicit#2026"},
+        {"address": "daott@gialai.gov.vn", "password_hash": "{SHA512-CRYPT}$6$x$y"},
+        {"address": "nobody@gialai.gov.vn"},
+    ]
+    vault = {"locnv@gialai.gov.vn": "FromVault#2026", "hoatt@gialai.gov.vn": "Other#2026",
+             "daott@gialai.gov.vn": "Ignored#2026"}
+    out = mail_apply_lifecycle(accounts, "2026-11-28", passwords=vault)
+    assert out[0]["password"] == "FromVault#2026"          # looked up case-insensitively
+    assert out[1]["password"] == "Explicit#2026"           # an explicit password wins
+    assert "password" not in out[2]                        # a ready hash is left alone
+    assert "password" not in out[3]                        # missing stays missing: validation names it
+    assert "password" not in accounts[0]                   # the input is not modified
+
+
+def test_apply_lifecycle_refuses_a_password_list():
+    from mail_lifecycle import mail_apply_lifecycle
+
+    with pytest.raises(AnsibleFilterError, match="passwords must be a mapping"):
+        mail_apply_lifecycle([{"address": "a@gialai.gov.vn"}], "2026-11-28", passwords=["x"])

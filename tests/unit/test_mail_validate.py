@@ -174,3 +174,15 @@ def test_invalid_addresses_malformed_or_outside_the_domains():
     given = ["locnv@gialai.gov.vn", "x@example.org", "Nguyễn A@gialai.gov.vn", "no-at-sign"]
     assert mail_invalid_addresses(given, ["gialai.gov.vn"]) == given[1:]
     assert mail_invalid_addresses(given) == given[2:]
+
+
+@pytest.mark.parametrize("quota", ["2 GB", "0", "-1G", "lots", 5, "2g"])
+def test_malformed_quota_names_the_mailbox(quota):
+    message = error_of([{"address": "locnv@gialai.gov.vn", "password": SECRET, "quota": quota}])
+    assert message.startswith("mailbox 'locnv@gialai.gov.vn' has quota") and "500M" in message
+
+
+@pytest.mark.parametrize("quota", ["500M", "2G", "1T", "1024K"])
+def test_sizes_are_accepted_as_quota(quota):
+    assert mail_validate_mailboxes([{"address": "locnv@gialai.gov.vn", "password": SECRET, "quota": quota}],
+                                   DOMAINS)[0]["quota"] == quota

@@ -65,6 +65,8 @@ def wait_milter(mail):
     assert mail.host.run("timeout 30 sh -c 'until ss -ltn | grep -q 127.0.0.1:7357; do sleep 0.5; done'").rc == 0
 
 
+@pytest.mark.audit
+@pytest.mark.control("AV-05", "CFG-03")
 def test_services_run_and_restart_when_they_die(mail):
     for unit in ("clamav-daemon.service", "clamav-daemon.socket", "clamav-milter.service"):
         svc = mail.host.service(unit)
@@ -78,8 +80,9 @@ def test_services_run_and_restart_when_they_die(mail):
     assert sock.is_socket and sock.mode == 0o660 and sock.group == "clamav"
 
 
+@pytest.mark.control("AV-01")
 @pytest.mark.parametrize("kind", ["attachment", "zip", "inline-base64"])
-def test_infected_mail_is_refused_with_the_signature_name(mail, kind):
+def test_infected_mail_is_refused_with_the_signature_name(mail, kind, evidence):
     msg = make_message(OUTSIDE, [RCPT], f"EICAR {kind}")
     if kind == "attachment":
         msg.add_attachment(eicar(), maintype="application", subtype="octet-stream", filename="eicar.com")
@@ -90,12 +93,14 @@ def test_infected_mail_is_refused_with_the_signature_name(mail, kind):
         msg.set_content(eicar().decode(), cte="base64")
     code, text = send(mail, msg, port=25)
     assert code == 550 and text.startswith("5.7.1") and SIGNATURE in text, (code, text)
+    evidence(f"EICAR {kind} on 25: {code} {text}")
     assert in_maildir(mail, msg["Message-ID"]) == []
     log = mail.host.run("journalctl -u clamav-milter --no-pager -o cat").stdout
     lines = [line for line in log.splitlines() if msg["Message-ID"] in line]
     assert lines and all(f"infected by {SIGNATURE}" in line for line in lines), lines
 
 
+@pytest.mark.control("AV-01")
 def test_submission_scans_outgoing_mail_too(mail):
     msg = make_message(USER, [RCPT, "partner@elsewhere.example"], "EICAR outbound")
     msg.add_attachment(eicar(), maintype="application", subtype="octet-stream", filename="eicar.com")
@@ -104,6 +109,7 @@ def test_submission_scans_outgoing_mail_too(mail):
     assert in_maildir(mail, msg["Message-ID"]) == []
 
 
+@pytest.mark.control("AV-02")
 def test_archive_too_deep_to_scan_is_refused(mail):
     data = b"bao cao sach\n"
     for depth in range(25):  # deeper than clamav_max_recursion (17)
@@ -115,6 +121,7 @@ def test_archive_too_deep_to_scan_is_refused(mail):
     assert in_maildir(mail, msg["Message-ID"]) == []
 
 
+@pytest.mark.control("AV-03")
 def test_clean_large_attachment_is_delivered_and_marked_scanned(mail):
     msg = make_message(OUTSIDE, [RCPT], "10 MB clean", attachment=os.urandom(10 * 1024 * 1024),
                        attachment_name="sach.bin")
@@ -126,14 +133,16 @@ def test_clean_large_attachment_is_delivered_and_marked_scanned(mail):
     assert b"\r\nX-Virus-Status: Clean" in head
 
 
+@pytest.mark.control("AV-04")
 @pytest.mark.parametrize("down", ["clamd", "milter"])
-def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down):
+def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down, evidence):
     units = "clamav-daemon.socket clamav-daemon.service" if down == "clamd" else "clamav-milter.service"
     msg = make_message(OUTSIDE, [RCPT], f"while {down} is down")
     assert mail.host.run(f"systemctl stop {units}").rc == 0
     try:
         code, text = send(mail, msg, port=25)
         assert code == 451 and text.startswith("4.7.1"), (code, text)
+        evidence(f"{down} down: {code} {text}")
     finally:
         assert mail.host.run(f"systemctl start {units}").rc == 0
         wait_clamd(mail)
@@ -151,6 +160,7 @@ def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down):
     assert len(in_maildir(mail, msg["Message-ID"])) == 1
 
 
+@pytest.mark.control("AV-05")
 def test_killed_clamd_comes_back_and_says_so(mail):
     before = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
     assert before not in ("", "0")
@@ -168,6 +178,7 @@ def test_killed_clamd_comes_back_and_says_so(mail):
     assert "Scheduled restart job" in journal
 
 
+@pytest.mark.control("AV-05")
 def test_signature_age_is_checked(mail):
     fresh = mail.host.run("/usr/local/sbin/clamav-signature-age")
     assert fresh.rc == 0 and "lab-eicar.hdb" in fresh.stdout, fresh.stdout + fresh.stderr
@@ -177,6 +188,7 @@ def test_signature_age_is_checked(mail):
     assert mail.host.service("clamav-signature-age.timer").is_enabled
 
 
+@pytest.mark.control("CFG-01")
 def test_clamd_rejects_unknown_setting_and_keeps_running(mail):
     before = mail.host.file("/etc/clamav/clamd.conf").sha256sum
     name = f"NoSuchOption{uuid.uuid4().hex[:6]}"

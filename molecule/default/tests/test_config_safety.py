@@ -10,6 +10,8 @@ flows.
 
 from __future__ import annotations
 
+import pytest
+
 
 from tests.helpers.lab import run_site
 from tests.helpers.mailclient import SMTP, imap_wait_for, make_message, smtp_send
@@ -22,6 +24,7 @@ def _still_delivers(mail):
     assert len(imap_wait_for(mail.target, rcpt, mail.lab.password(rcpt), msg["Message-ID"])) == 1
 
 
+@pytest.mark.control("CFG-01")
 def test_postfix_rejects_unknown_setting_and_keeps_running(mail):
     before = mail.host.file("/etc/postfix/main.cf").sha256sum
     result = run_site(mail.name, {"postfix_main_cf_extra": {"smtpd_no_such_setting": "yes"}}, "postfix_config")
@@ -36,6 +39,7 @@ def test_postfix_rejects_unknown_setting_and_keeps_running(mail):
     _still_delivers(mail)
 
 
+@pytest.mark.control("CFG-01")
 def test_dovecot_rejects_invalid_listener_and_keeps_running(mail):
     before = mail.host.file("/etc/dovecot/dovecot.conf").sha256sum
     result = run_site(mail.name, {"dovecot_postfix_local": False, "dovecot_lmtp_port": 99999}, "dovecot_config")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
-ALLOWED_TCP = {25, 465, 587, 143, 993}
+# 22: sshd for the administrators (the firewall admits only firewall_admin_networks)
+ALLOWED_TCP = {22, 25, 465, 587, 143, 993}
 
 
+@pytest.mark.audit
+@pytest.mark.control("CFG-02")
 def test_only_mail_ports_listen_outside_loopback(mail):
     out = mail.host.run("ss -Hltn").stdout
     ports = set()
@@ -19,6 +24,7 @@ def test_only_mail_ports_listen_outside_loopback(mail):
     assert ports == ALLOWED_TCP, ports
 
 
+@pytest.mark.control("ACC-04")
 def test_mail_store_is_readable_only_by_the_mail_owner(mail):
     rcpt = "vanphong@gialai.gov.vn"
     msg = make_message("sender@partner.example", [rcpt], "permissions probe")
@@ -43,6 +49,8 @@ def test_mail_store_is_readable_only_by_the_mail_owner(mail):
     assert attempt.rc != 0 and "Permission denied" in attempt.stderr
 
 
+@pytest.mark.audit
+@pytest.mark.control("TLS-03")
 def test_secrets_have_tight_modes(mail):
     key = mail.host.file("/etc/ssl/mail/privkey.pem")
     assert key.user == "root" and key.mode == 0o600
@@ -54,6 +62,8 @@ def test_secrets_have_tight_modes(mail):
         assert password not in content
 
 
+@pytest.mark.audit
+@pytest.mark.control("CFG-02")
 def test_release_matched_software(mail):
     version = mail.host.run("dovecot --version").stdout
     postfix = mail.host.run("postconf -h mail_version").stdout
@@ -63,6 +73,8 @@ def test_release_matched_software(mail):
         assert version.startswith("2.4") and postfix.startswith("3.10")
 
 
+@pytest.mark.audit
+@pytest.mark.control("CFG-03")
 def test_services_are_running_and_enabled(mail):
     for name in ("postfix", "dovecot"):
         svc = mail.host.service(name)

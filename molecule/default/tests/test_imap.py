@@ -10,7 +10,9 @@ import pytest
 from tests.helpers.mailclient import IMAP, IMAPS
 
 
-def test_plaintext_imap_login_is_refused(mail):
+@pytest.mark.audit
+@pytest.mark.control("IMAP-01")
+def test_plaintext_imap_login_is_refused(mail, evidence):
     user = "locnv@gialai.gov.vn"
     with IMAP(mail.target, 143) as imap:
         caps = imap.capabilities
@@ -18,10 +20,12 @@ def test_plaintext_imap_login_is_refused(mail):
         assert "STARTTLS" in caps
         assert not any(c.startswith("AUTH=") for c in caps)
         with pytest.raises(imaplib.IMAP4.error) as exc:
-            imap.login(user, mail.lab.password(user))
+            imap.login(user, mail.lab.passwords.get(user, "audit-probe"))
         assert "PRIVACYREQUIRED" in str(exc.value) or "disabled" in str(exc.value).lower()
+        evidence(f"143 before STARTTLS: capabilities {' '.join(caps)}; LOGIN: {exc.value}")
 
 
+@pytest.mark.control("IMAP-02")
 def test_imap_login_works_after_starttls(mail):
     user = "hoatt@gialai.gov.vn"
     with IMAP(mail.target, 143) as imap:
@@ -31,6 +35,7 @@ def test_imap_login_works_after_starttls(mail):
         imap.logout()
 
 
+@pytest.mark.control("IMAP-02")
 def test_imaps_login_and_special_folders(mail):
     user = "hoatt@gialai.gov.vn"
     with IMAPS(mail.target) as imap:
@@ -42,6 +47,7 @@ def test_imaps_login_and_special_folders(mail):
         imap.logout()
 
 
+@pytest.mark.control("IMAP-02")
 def test_imaps_wrong_password_is_refused(mail):
     with IMAPS(mail.target) as imap:
         with pytest.raises(imaplib.IMAP4.error) as exc:
@@ -49,12 +55,16 @@ def test_imaps_wrong_password_is_refused(mail):
         assert "AUTHENTICATIONFAILED" in str(exc.value)
 
 
+@pytest.mark.audit
+@pytest.mark.control("IMAP-03")
 def test_imap_greeting_has_no_software_name(mail):
     with IMAPS(mail.target) as imap:
         greeting = imap.welcome.decode()
     assert "dovecot" not in greeting.lower(), greeting
 
 
+@pytest.mark.audit
+@pytest.mark.control("IMAP-03")
 @pytest.mark.parametrize("port", [110, 995])
 def test_pop3_is_closed(mail, port):
     with pytest.raises(ConnectionRefusedError):

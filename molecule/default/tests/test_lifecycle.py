@@ -26,6 +26,7 @@ def _delivered_count(mail, address: str, message_id: str) -> int:
     return len(out.stdout.split())
 
 
+@pytest.mark.control("ACC-01")
 @pytest.mark.parametrize("address", CANNOT_LOG_IN)
 def test_suspended_or_departed_user_cannot_log_in_over_imap(mail, address):
     with IMAPS(mail.target) as imap:
@@ -33,6 +34,7 @@ def test_suspended_or_departed_user_cannot_log_in_over_imap(mail, address):
             imap.login(address, mail.lab.password(address))
 
 
+@pytest.mark.control("ACC-01")
 @pytest.mark.parametrize("address", CANNOT_LOG_IN)
 def test_suspended_or_departed_user_cannot_send(mail, address):
     with SMTP(mail.target, 587) as client:
@@ -51,6 +53,7 @@ def test_suspended_or_departed_user_cannot_send(mail, address):
         assert code >= 500, reply
 
 
+@pytest.mark.control("ACC-01")
 @pytest.mark.parametrize("address", CANNOT_LOG_IN)
 def test_suspended_or_departed_user_still_receives(mail, address):
     msg = make_message("sender@partner.example", [address], "Vẫn nhận thư khi tạm khóa")
@@ -62,6 +65,7 @@ def test_suspended_or_departed_user_still_receives(mail, address):
     assert _delivered_count(mail, address, msg["Message-ID"]) == 1
 
 
+@pytest.mark.control("ACC-02")
 def test_revoked_address_is_refused_at_rcpt(mail):
     with SMTP(mail.target, 25) as client:
         client.ehlo()
@@ -70,6 +74,7 @@ def test_revoked_address_is_refused_at_rcpt(mail):
         assert code == 550, reply
 
 
+@pytest.mark.control("ACC-02")
 def test_active_user_is_unaffected(mail):
     address = "locnv@gialai.gov.vn"
     with IMAPS(mail.target) as imap:

@@ -15,8 +15,10 @@ SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
 TLS_PORTS = {25: "smtp", 587: "smtp", 465: None, 143: "imap", 993: None}
 
 
+@pytest.mark.audit
+@pytest.mark.control("TLS-01")
 @pytest.mark.parametrize("port", sorted(TLS_PORTS))
-def test_sslyze_mozilla_intermediate(mail, port):
+def test_sslyze_mozilla_intermediate(mail, port, evidence):
     cmd = [str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", mail.target.cafile]
     if TLS_PORTS[port]:
         cmd += ["--starttls", TLS_PORTS[port]]
@@ -25,12 +27,16 @@ def test_sslyze_mozilla_intermediate(mail, port):
     report = result.stdout[-3000:]
     assert f"{mail.lab.hostname}:{port}: OK - Compliant" in result.stdout, report
     assert result.returncode == 0, report
+    evidence(f"sslyze {port}: OK - Compliant (Mozilla intermediate)")
 
 
-def test_certificate_names_the_mail_host_and_chains_to_the_ca(mail):
+@pytest.mark.audit
+@pytest.mark.control("TLS-02")
+def test_certificate_names_the_mail_host_and_chains_to_the_ca(mail, evidence):
     with SMTP(mail.target, 25) as client:
         client.ehlo()
         client.starttls()  # verifies the chain and mail.<domain> with the CA file
         cert = client.sock.getpeercert()
     names = [v for k, v in cert["subjectAltName"] if k == "DNS"]
     assert mail.lab.hostname in names
+    evidence(f"SAN {names}, verified against the CA, expires {cert['notAfter']}")

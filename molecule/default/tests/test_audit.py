@@ -1,0 +1,29 @@
+"""playbooks/audit.yml: the read-only conformance audit of deployed servers,
+run here against the converged instances exactly as an operator runs it
+against production (through an inventory), and judged by what it reports."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers.lab import ROOT, changed_counts, run_site
+
+
+def test_audit_playbook_reports_every_host_and_changes_nothing():
+    result = run_site(None, {}, "all", playbook="playbooks/audit.yml")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "every audited control passed" in out
+    recap = changed_counts(result.stdout)
+    assert recap and all(changed == 0 for changed in recap.values()), recap
+    hosts = [h for h in recap if h != "localhost"]
+    assert len(hosts) >= 1, recap
+    for host in hosts:
+        report = (ROOT / "reports" / "conformance" / "audit" / f"{host}.md").read_text(encoding="utf-8")
+        summary = re.search(r"ĐẠT/PASS (\d+), KHÔNG ĐẠT/FAIL (\d+), KHÔNG ÁP DỤNG/N/A (\d+)", report)
+        assert summary, report[:500]
+        passed, failed, _ = map(int, summary.groups())
+        assert failed == 0 and passed >= 12, summary.group(0)
+        # every row names its control in both languages with a verdict
+        assert "| TLS-01 | Mọi cổng TLS" in report and "**ĐẠT / PASS**" in report
+    assert (ROOT / "reports" / "conformance" / "audit" / "junit.xml").exists()

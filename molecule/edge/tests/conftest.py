@@ -1,0 +1,74 @@
+"""Fixtures for the edge scenario: our host, the partner, the DNS server."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+from dataclasses import dataclass
+
+import pytest
+import testinfra
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.mailclient import Target  # noqa: E402
+from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
+
+SCENARIO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _instances() -> dict[str, str]:
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory or not pathlib.Path(inventory).exists():
+        raise pytest.UsageError("run through molecule verify (MOLECULE_INVENTORY_FILE is not set)")
+    data = yaml.safe_load(pathlib.Path(inventory).read_text())
+    names = sorted((data.get("all", {}).get("hosts") or {}).keys())
+    return {role: next(n for n in names if n.endswith(f"-{role}13")) for role in ("mail", "partner", "dns")}
+
+
+if os.environ.get("MOLECULE_INVENTORY_FILE"):
+    # The conformance report of this scenario is about our mail host.
+    os.environ.setdefault("MAIL_CONFORMANCE_HOST", _instances()["mail"])
+
+
+@dataclass
+class Host:
+    name: str
+    host: testinfra.host.Host
+    target: Target | None
+    hostname: str
+    passwords: dict
+
+    def password(self, address: str) -> str:
+        return self.passwords[address]
+
+
+@dataclass
+class Edge:
+    mail: Host
+    partner: Host
+    dns: Host
+    lab: LabData
+    records_dir: pathlib.Path
+
+
+@pytest.fixture(scope="session")
+def edge() -> Edge:
+    os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
+    names = _instances()
+    lab = load_lab_data()
+    partner = yaml.safe_load((SCENARIO / "group_vars" / "edge_partner" / "edge_partner.yml").read_text())
+    return Edge(
+        mail=Host(names["mail"], testinfra.get_host(f"podman://{names['mail']}"),
+                  target_for(names["mail"], lab.hostname), lab.hostname, lab.passwords),
+        partner=Host(names["partner"], testinfra.get_host(f"podman://{names['partner']}"),
+                     target_for(names["partner"], partner["mail_hostname"]), partner["mail_hostname"],
+                     partner["vault_mail_passwords"]),
+        dns=Host(names["dns"], testinfra.get_host(f"podman://{names['dns']}"), None, "ns.edge.test", {}),
+        lab=lab,
+        records_dir=pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dns",
+    )

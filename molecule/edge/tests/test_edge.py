@@ -1,0 +1,274 @@
+"""The SMTP edge over the wire: postscreen, rate limits, DKIM, SPF/DMARC, DNS records, TLS policy."""
+
+from __future__ import annotations
+
+import base64
+import random
+import shlex
+import smtplib
+import time
+
+import dns.rdatatype
+import dns.resolver
+import dns.zone
+import pytest
+
+from tests.helpers.lab import container_address
+from tests.helpers.mailclient import SMTPS, imap_wait_for, make_message, smtp_send
+
+SELECTOR = "s202611"
+
+# Run inside a mail host: a client from a loopback address of its own (never seen
+# before, so postscreen tests it; not in mynetworks) to the host's port.
+PREGREET = r"""
+import socket, sys, time
+src, port, wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(); s.settimeout(40); s.bind((src, 0)); s.connect(("127.0.0.1", port))
+s.sendall(b"EHLO pregreet.example\r\n")              # before the banner
+time.sleep(wait)
+out = b""
+s.settimeout(3)
+for cmd in (b"", b"MAIL FROM:<bot@evil.example>\r\n", b"RCPT TO:<locnv@gialai.gov.vn>\r\n", b"QUIT\r\n"):
+    if cmd:
+        s.sendall(cmd)
+    time.sleep(1)
+    try:
+        out += s.recv(65536)
+    except OSError:
+        pass
+print(out.decode(errors="replace"))
+"""
+
+CLIENT = r"""
+import smtplib, sys, time
+src, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for n in range(count):
+    t = time.monotonic()
+    try:
+        c = smtplib.SMTP(timeout=40, local_hostname="client.test.example", source_address=(src, 0))
+        code, banner = c.connect("127.0.0.1", port)
+        print(n, "banner", code, round(time.monotonic() - t, 1), banner.decode(errors="replace").replace("\n", " | "))
+        c.ehlo()
+        print(n, "mail", c.mail("sender@partner.example")[0])
+        print(n, "rcpt", *c.rcpt("locnv@gialai.gov.vn"))
+        c.quit()
+    except smtplib.SMTPConnectError as exc:
+        print(n, "refused", exc.smtp_code, exc.smtp_error.decode(errors="replace"))
+    except smtplib.SMTPServerDisconnected as exc:
+        print(n, "disconnected", exc)
+"""
+
+
+def _fresh_loopback() -> str:
+    return f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(2, 254)}"
+
+
+def _in_host(host, script: str, *args) -> str:
+    result = host.run("python3 -c " + shlex.quote(script) + " " + " ".join(shlex.quote(str(a)) for a in args))
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def _journal(host, since: str, unit: str | None = None) -> str:
+    unit_arg = f"-u {unit}" if unit else ""
+    return host.run(f"journalctl -q --no-pager {unit_arg} --since '{since}'").stdout
+
+
+def _now(host) -> str:
+    return host.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+
+
+# ---------------------------------------------------------------- postscreen
+@pytest.mark.control("EDGE-01")
+def test_talking_before_the_banner_on_25_is_refused_and_logged(edge):
+    since, src = _now(edge.mail.host), _fresh_loopback()
+    wait = float(edge.mail.host.run("postconf -h postscreen_greet_wait").stdout.strip().rstrip("s"))
+    out = _in_host(edge.mail.host, PREGREET, src, 25, wait + 2)
+    assert "550 5.5.1 Protocol error" in out, out  # what the bot sees: no recipient accepted
+    assert "250 2.1.5" not in out, out
+    log = _journal(edge.mail.host, since)
+    assert "PREGREET" in log and src in log, log[-2000:]
+
+
+@pytest.mark.control("EDGE-01")
+def test_a_normal_client_is_accepted_after_the_greet_wait(edge):
+    src = _fresh_loopback()
+    out = _in_host(edge.mail.host, CLIENT, src, 25, 2)
+    assert "0 rcpt 250" in out and "1 rcpt 250" in out, out
+    first_wait = float(out.split("0 banner 220 ")[1].split()[0])
+    second_wait = float(out.split("1 banner 220 ")[1].split()[0])
+    assert second_wait < 1.0, out  # a passed client is remembered: no second wait
+    assert first_wait >= 1.0, out
+
+
+@pytest.mark.control("EDGE-02")
+def test_submission_on_587_does_not_pass_through_postscreen(edge):
+    src = _fresh_loopback()  # never seen: on 25 it would wait for the greet wait
+    script = (
+        "import socket, sys, time\n"
+        "t = time.monotonic(); s = socket.socket(); s.settimeout(10); s.bind((sys.argv[1], 0));"
+        " s.connect(('127.0.0.1', 587))\n"
+        "print(round(time.monotonic() - t, 2), s.recv(512).decode())\n"
+    )
+    out = _in_host(edge.mail.host, script, src)
+    delay, banner = out.split(" ", 1)
+    assert banner.startswith("220 ") and float(delay) < 1.0, out
+
+
+@pytest.mark.control("EDGE-02")
+def test_submissions_on_465_answers_at_once(edge):
+    start = time.monotonic()
+    with SMTPS(edge.mail.target) as client:
+        assert client.ehlo()[0] == 250
+    assert time.monotonic() - start < 3.0
+
+
+# ---------------------------------------------------------------- anvil on 25
+@pytest.mark.control("EDGE-03")
+def test_connection_rate_per_client_on_25_is_limited(edge):
+    limit = int(edge.mail.host.run("postconf -h smtpd_client_connection_rate_limit").stdout)
+    since, src = _now(edge.mail.host), _fresh_loopback()
+    out = _in_host(edge.mail.host, CLIENT, src, 25, limit + 3)
+    refused = [line for line in out.splitlines() if " banner 421" in line or " refused 421" in line]
+    assert refused, out
+    assert "too many connections" in refused[0], refused
+    log = _journal(edge.mail.host, since)
+    assert "Connection rate limit exceeded" in log and src in log
+
+
+# ---------------------------------------------------------------- per-login limits on submission
+def _submit(edge, user, rcpt="hoatt@gialai.gov.vn"):
+    msg = make_message(user, [rcpt], "rate limit probe")
+    return smtp_send(edge.mail.target, msg, port=587, starttls=True, login=(user, edge.mail.password(user)))
+
+
+@pytest.mark.control("EDGE-04")
+def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_user(edge):
+    host = edge.mail.host
+    assert host.run("systemctl restart postfix-ratelimit").rc == 0  # a fresh window
+    time.sleep(1)
+    since, user = _now(host), "locnv@gialai.gov.vn"
+    for _n in range(3):  # the edge inventory's default class: 3 messages an hour
+        assert _submit(edge, user) == {}
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as exc:
+        _submit(edge, user)
+    code, reply = exc.value.recipients["hoatt@gialai.gov.vn"]
+    assert 400 <= code < 500 and f"rate limit for {user}".encode() in reply, (code, reply)
+    assert f"rate limit exceeded: user={user}" in _journal(host, since, "postfix-ratelimit")
+    # other users are counted apart; the bulk class sends more
+    for _n in range(4):
+        assert _submit(edge, "vanphong@gialai.gov.vn") == {}
+    assert _submit(edge, "hoatt@gialai.gov.vn", rcpt="locnv@gialai.gov.vn") == {}
+
+
+@pytest.mark.control("EDGE-04")
+def test_a_dead_rate_limit_service_defers_never_accepts(edge):
+    host = edge.mail.host
+    host.run("systemctl stop postfix-ratelimit")
+    try:
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as exc:
+            _submit(edge, "hoatt@gialai.gov.vn", rcpt="locnv@gialai.gov.vn")
+        code, _reply = exc.value.recipients["locnv@gialai.gov.vn"]
+        assert 400 <= code < 500
+    finally:
+        host.run("systemctl start postfix-ratelimit")
+    assert host.service("postfix-ratelimit").is_running
+    user = host.run("ps -o user:32= -p $(systemctl show -p MainPID --value postfix-ratelimit)").stdout.strip()
+    assert user == "postfix-ratelimit", user  # runs unprivileged
+
+
+# ---------------------------------------------------------------- DKIM out, checks in
+def _headers(raw: bytes) -> str:
+    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode(errors="replace").replace("\r\n\t", " ") \
+        .replace("\n\t", " ").replace("\r\n ", " ").replace("\n ", " ")
+
+
+@pytest.mark.control("EDGE-05")
+@pytest.mark.control("EDGE-07")
+def test_mail_from_a_local_user_arrives_at_the_partner_with_a_verifying_dkim_signature(edge):
+    user, rcpt = "hoatt@gialai.gov.vn", "nhan@partner.example"
+    msg = make_message(user, [rcpt], "Công văn gửi đối tác (DKIM)")
+    assert smtp_send(edge.mail.target, msg, port=587, starttls=True, login=(user, edge.mail.password(user))) == {}
+    got = imap_wait_for(edge.partner.target, rcpt, edge.partner.password(rcpt), msg["Message-ID"], timeout=120)
+    assert len(got) == 1, edge.mail.host.run("postqueue -p").stdout
+    headers = _headers(got[0])
+    assert f"d=gialai.gov.vn; s={SELECTOR}" in headers.replace("\t", "").replace("  ", " ") or (
+        "d=gialai.gov.vn" in headers and f"s={SELECTOR}" in headers), headers
+    ar = [h for h in headers.splitlines() if h.startswith("Authentication-Results: mail.partner.example")]
+    assert any("dkim=pass" in h and "header.d=gialai.gov.vn" in h for h in ar), ar
+    assert any("dmarc=pass" in h for h in ar), ar
+    # and it went over TLS as the per-destination policy demands
+    log = edge.mail.host.run("journalctl -q --no-pager -u postfix@- -g 'TLS connection established to mail.partner.example'")
+    assert "TLS connection established to mail.partner.example" in (log.stdout or _journal(edge.mail.host, "-1h"))
+
+
+@pytest.mark.control("EDGE-06")
+@pytest.mark.control("EDGE-07")
+def test_inbound_mail_from_the_partner_is_verified_and_marked(edge):
+    user, rcpt = "nhan@partner.example", "locnv@gialai.gov.vn"
+    msg = make_message(user, [rcpt], "Reply from the partner")
+    assert smtp_send(edge.partner.target, msg, port=587, starttls=True,
+                     login=(user, edge.partner.password(user))) == {}
+    got = imap_wait_for(edge.mail.target, rcpt, edge.lab.password(rcpt), msg["Message-ID"], timeout=120)
+    assert len(got) == 1, edge.partner.host.run("postqueue -p").stdout
+    ar = [h for h in _headers(got[0]).splitlines() if h.startswith(f"Authentication-Results: {edge.mail.hostname}")]
+    assert any("dkim=pass" in h and "header.d=partner.example" in h for h in ar), ar
+    assert any("dmarc=pass" in h and "header.from=partner.example" in h for h in ar), ar
+    assert any("spf=pass" in h for h in ar), ar
+
+
+@pytest.mark.control("EDGE-06")
+@pytest.mark.parametrize("forged_from", ["ceo@spoof.example", "locnv@gialai.gov.vn", "nhan@partner.example"])
+def test_mail_claiming_a_p_reject_domain_without_spf_or_dkim_is_rejected(edge, forged_from):
+    msg = make_message(forged_from, ["hoatt@gialai.gov.vn"], "Urgent transfer")
+    with pytest.raises(smtplib.SMTPDataError) as exc:
+        smtp_send(edge.mail.target, msg, port=25, sender="attacker@evil.example")
+    assert exc.value.smtp_code == 550, exc.value
+    assert b"5.7.1" in exc.value.smtp_error and b"DMARC" in exc.value.smtp_error.upper(), exc.value
+
+
+# ---------------------------------------------------------------- the DNS records
+def _host_key(host, domain: str, selector: str = SELECTOR) -> str:
+    out = host.run(f"openssl pkey -in /etc/dkimkeys/{domain}/{selector}.private -pubout -outform DER | base64 -w0")
+    assert out.rc == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.mark.control("EDGE-08")
+@pytest.mark.parametrize("who,domain", [("mail", "gialai.gov.vn"), ("partner", "partner.example")])
+def test_printed_records_parse_as_a_zone_and_match_the_keys_on_the_host(edge, who, domain):
+    text = (edge.records_dir / f"{domain}.zone").read_text()
+    zone = dns.zone.from_text(f"@ 300 IN SOA ns.edge.test. h.edge.test. 1 1 1 1 1\n@ 300 IN NS ns.edge.test.\n{text}",
+                              origin=f"{domain}.", relativize=False)
+    txt = {str(name): b"".join(b"".join(r.strings) for r in rds).decode()
+           for name, rds in zone.iterate_rdatasets(dns.rdatatype.TXT)}
+    key = _host_key(getattr(edge, who).host, domain)
+    assert txt[f"{SELECTOR}._domainkey.{domain}."] == f"v=DKIM1; k=rsa; p={key}"
+    assert txt[f"{domain}."] == "v=spf1 mx -all"
+    assert "p=reject" in txt[f"_dmarc.{domain}."] and "rua=mailto:" in txt[f"_dmarc.{domain}."]
+    assert txt[f"_mta-sts.{domain}."].startswith("v=STSv1; id=")
+    assert txt[f"_smtp._tls.{domain}."].startswith("v=TLSRPTv1; rua=mailto:")
+    mx = zone.find_rdataset(f"{domain}.", dns.rdatatype.MX)
+    assert [str(r.exchange) for r in mx] == [f"{getattr(edge, who).hostname}."]
+    assert not list(zone.iterate_rdatasets(dns.rdatatype.TLSA))  # the test zone is not DNSSEC-signed
+    # and the DNS server serves exactly that key
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [container_address(edge.dns.name)]
+    answer = resolver.resolve(f"{SELECTOR}._domainkey.{domain}", "TXT")
+    assert b"".join(answer[0].strings).decode() == f"v=DKIM1; k=rsa; p={key}"
+    assert base64.b64decode(key)  # a real DER key
+
+
+@pytest.mark.control("EDGE-09")
+def test_dkim_keys_are_private_to_opendkim_and_listed_for_backup(edge):
+    host = edge.mail.host
+    keydir = host.file("/etc/dkimkeys")
+    assert keydir.user == "opendkim" and keydir.mode == 0o700
+    key = host.file(f"/etc/dkimkeys/gialai.gov.vn/{SELECTOR}.private")
+    assert key.user == "opendkim" and key.mode == 0o600
+
+
+@pytest.mark.control("EDGE-10")
+def test_outbound_tls_policy_map_names_the_partner(edge):
+    assert edge.mail.host.run("postmap -q partner.example hash:/etc/postfix/tls_policy").stdout.strip() == "encrypt"
+    assert edge.mail.host.run("postconf -h smtp_tls_security_level").stdout.strip() == "may"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run the given Molecule scenarios (`molecule test -s <name>`), MOLECULE_JOBS at
+# a time (default: all at once; scenarios use their own containers and
+# networks), each into reports/molecule/<name>.log. Prints every log when it is
+# done, then a summary with wall times; exits non-zero if any scenario failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=reports/molecule
+mkdir -p "$logs"
+jobs_max=${MOLECULE_JOBS:-$#}
+start_all=$(date +%s)
+
+run_one() {
+  local s=$1 t0 rc
+  t0=$(date +%s)
+  molecule test -s "$s" >"$logs/$s.log" 2>&1
+  rc=$?
+  echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
+}
+
+for s in "$@"; do
+  rm -f "$logs/$s.result"
+  echo "== molecule test -s $s (log: $logs/$s.log)"
+  run_one "$s" &
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+done
+wait
+
+failed=0
+for s in "$@"; do
+  echo
+  echo "================ molecule test -s $s ================"
+  cat "$logs/$s.log"
+done
+echo
+echo "== Molecule summary (wall $(( $(date +%s) - start_all )) s, ${jobs_max} at a time)"
+for s in "$@"; do
+  read -r rc secs <"$logs/$s.result" || { rc=1; secs=?; }
+  if [ "$rc" = 0 ]; then verdict=passed; else verdict="FAILED (rc $rc)"; failed=1; fi
+  printf '   %-12s %-16s %5s s\n' "$s" "$verdict" "$secs"
+done
+exit $failed
