@@ -70,9 +70,14 @@ def test_collisions_are_reported(run_site):
 def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_site):
     vault = yaml.safe_load((ROOT / "inventories" / "production" / "group_vars" / "all" / "vault.yml").read_text())
     passwords = {address: f"Thu#{index:03d}-Gialai2026" for index, address in enumerate(vault["vault_mail_passwords"])}
+    # The administrator's key is a placeholder too, and the run must connect as
+    # that administrator ('ansible', the production ssh_admins entry).
+    admin_key = (ROOT / "inventories" / "lab" / "files" / "ssh" / "lab-admin_ed25519.pub").read_text().strip()
     result = run_site(inventory="production", extra={
-        "vault_tls_internal_ca_passphrase": "a-real-passphrase-2026", "vault_mail_passwords": passwords})
+        "vault_tls_internal_ca_passphrase": "a-real-passphrase-2026", "vault_mail_passwords": passwords,
+        "vault_ssh_admin_keys": {"ansible": [admin_key]}, "ansible_user": "ansible"})
     out = result.stdout + result.stderr
+    assert "TASK [Report the generated addresses that collided" in out, out[-3000:]
     report = out.split("TASK [Report the generated addresses that collided")[1].split("TASK [")[0]
     assert "locnv2@gialai.gov.vn" in report and "base: locnv@gialai.gov.vn" in report, out[-3000:]
     assert "PLAY [Deploy the mail hosts]" in out, out[-3000:]
