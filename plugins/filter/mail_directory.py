@@ -204,10 +204,11 @@ def _load_sibling(stem):
 
 
 _names = _load_sibling("mail_names")
+# One quota syntax for the directory and the mailbox check.
+_QUOTA_RE = _load_sibling("mail_validate")._QUOTA
 
 DEFAULT_ROLES = ("staff", "leader", "director", "deputy_director", "head")
 STATES = ("active", "suspended", "departed", "revoked")
-_QUOTA_RE = re.compile(r"^[1-9][0-9]*[KMGT]$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 _AGENCY_KEYS = ("code", "name", "domain", "mailbox", "mailboxes", "list", "units")
@@ -546,25 +547,20 @@ def mail_directory(agencies, people, domains, pattern="{given}{initials}", quota
         directory.add_agency(agency, None, index)
 
     # Province-wide lists and extra aliases claim their addresses before people do.
-    list_specs = []
-    for index, spec in enumerate(_as_list(lists, "mail_directory: lists")):
-        if not isinstance(spec, dict):
-            _fail(f"list #{index + 1} must be a mapping with address")
-        what = f"list #{index + 1}"
-        _unknown_keys(spec, _LIST_KEYS, what)
-        address = directory.full_address(spec.get("address"), directory.served[0], what)
-        what = f"the list '{address}'"
-        directory.claim(address, what)
-        list_specs.append((address, spec, what))
+    def claimed(items, kind, keys, shape):
+        """(address, spec, what) for each list or alias entry, its address claimed."""
+        for index, spec in enumerate(_as_list(items, f"mail_directory: {kind}s")):
+            if not isinstance(spec, dict):
+                _fail(f"{kind} #{index + 1} must be a mapping with {shape}")
+            _unknown_keys(spec, keys, f"{kind} #{index + 1}")
+            address = directory.full_address(spec.get("address"), directory.served[0], f"{kind} #{index + 1}")
+            what = f"the {kind} '{address}'"
+            directory.claim(address, what)
+            yield address, spec, what
+
+    list_specs = list(claimed(lists, "list", _LIST_KEYS, "address"))
     extra_specs = []
-    for index, spec in enumerate(_as_list(aliases, "mail_directory: aliases")):
-        if not isinstance(spec, dict):
-            _fail(f"alias #{index + 1} must be a mapping with address and to")
-        what = f"alias #{index + 1}"
-        _unknown_keys(spec, _ALIAS_KEYS, what)
-        address = directory.full_address(spec.get("address"), directory.served[0], what)
-        what = f"the alias '{address}'"
-        directory.claim(address, what)
+    for address, spec, what in claimed(aliases, "alias", _ALIAS_KEYS, "address and to"):
         targets = _as_list(spec.get("to"), f"{what}: to")
         if not targets:
             _fail(f"{what} has no targets (to: [...])")

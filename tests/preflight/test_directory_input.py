@@ -80,6 +80,7 @@ def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_sit
         "vault_ssh_admin_keys": {"ansible": [admin_key]}, "ansible_user": "ansible",
         "backup_enabled": False})
     out = result.stdout + result.stderr
+    assert "TASK [Report the generated addresses that collided" in out, out[-3000:]
     report = out.split("TASK [Report the generated addresses that collided")[1].split("TASK [")[0]
     assert "locnv2@gialai.gov.vn" in report and "base: locnv@gialai.gov.vn" in report, out[-3000:]
     assert "PLAY [Deploy the mail hosts]" in out, out[-3000:]

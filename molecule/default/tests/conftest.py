@@ -82,9 +82,6 @@ class MailHost:
         return self.host.system_info.release
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "control(id): the conformance control (tests/conformance/controls) a test proves")
-
 
 def pytest_sessionstart(session):
     for stale in (ROOT / "reports").glob("scanners-*.txt"):
@@ -111,8 +108,9 @@ def mail(request) -> MailHost:
     )
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Print what the independent scanners said (reports/scanners-<host>.txt, test_scanners.py)."""
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)
+    """The conformance summary, then what the independent scanners said (reports/scanners-<host>.txt)."""
+    _conformance.pytest_terminal_summary(terminalreporter, exitstatus, config)
     reports = sorted((ROOT / "reports").glob("scanners-*.txt"))
     if reports:
         terminalreporter.section("independent scanners")

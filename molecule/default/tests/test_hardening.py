@@ -42,7 +42,7 @@ def test_kernel_parameters_file(mail):
 
 @pytest.mark.control("OS-02")
 def test_unneeded_kernel_modules_are_refused(mail):
-    for module in ("cramfs", "udf", "usb-storage", "dccp", "sctp", "rds", "tipc"):
+    for module in ("cramfs", "udf", "usb-storage", "firewire-core", "dccp", "sctp", "rds", "tipc"):
         out = mail.host.run(f"modprobe -n -v {module}")
         assert "install /bin/false" in out.stdout, (module, out.stdout, out.stderr)
 
@@ -83,6 +83,11 @@ def test_login_banner_and_umask(mail):
         assert "Debian" not in text and "\\r" not in text  # no OS or kernel version
     assert "umask 027" in mail.host.file("/etc/profile.d/60-mail-umask.sh").content_string
     assert mail.host.run("bash -lc umask").stdout.strip() == "0027"
+    # an idle login shell ends (read-only TMOUT); new accounts get password ageing and private homes
+    assert mail.host.run("bash -lc 'echo $TMOUT; readonly -p | grep -c \" TMOUT=\"'").stdout.split() == ["900", "1"]
+    defs = dict(line.split(None, 1) for line in mail.host.file("/etc/login.defs").content_string.splitlines()
+                if line.strip() and not line.lstrip().startswith("#") and len(line.split()) > 1)
+    assert (defs["PASS_MAX_DAYS"], defs["PASS_MIN_DAYS"], defs["UMASK"], defs["HOME_MODE"]) == ("365", "1", "027", "0750")
 
 
 @pytest.mark.control("LOG-01")
