@@ -12,6 +12,7 @@ apt_packages=(
   python3 python3-venv python3-pip make git                          # tooling
   swaks libnet-ssleay-perl bc                                        # SMTP client, bench arithmetic
   testssl.sh lynis openssh-client                                    # independent scanners (verify)
+  restic                                                             # unit tests of the backup tool (real repositories)
   ca-certificates
 )
 missing=()

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import pathlib
+import smtplib
 import subprocess
 import threading
 import time
@@ -285,3 +286,67 @@ def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
     assert len(set(now)) == len(now), "a message is there twice"
     assert len(set(now) - set(want)) == 1, "the newer message must be kept"
     assert not host.file("/var/vmail/.restore-stage").exists
+
+
+DEPARTED = "hungpv@gialai.gov.vn"  # lab: departed 2026-10-01, 6 months' retention -> due 2027-04-01
+
+
+def maildir_digests(host, address: str) -> dict[str, str]:
+    """{path under the Maildir: SHA-256} of every message file of a mailbox, read on the store."""
+    user, domain = address.split("@")
+    maildir = f"/var/vmail/{domain}/{user}/Maildir"
+    out = sh(host, f"cd {maildir} 2>/dev/null && find . -path '*/cur/*' -type f -o -path '*/new/*' -type f "
+                   "| xargs -r sha256sum").stdout
+    # flags (":2,S") may change; the Maildir base name identifies a message
+    return {line.split(None, 1)[1].strip().rsplit("/", 1)[-1].split(":2,")[0]: line.split()[0]
+            for line in out.splitlines() if line.strip()}
+
+
+@pytest.mark.control("BAK-09")
+def test_departed_account_past_retention_is_archived_verified_then_removed(lab):
+    """accounts.yml on a date after the retention: archive to both repositories, then remove; restorable."""
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    user, domain = DEPARTED.split("@")
+    userdir = f"/var/vmail/{domain}/{user}"
+    # Until its retention ends the departed account still receives mail.
+    for subject in ("Quyết định nghỉ hưu", "Bàn giao hồ sơ — tệp đính kèm"):
+        smtp_send(target, make_message("partner@example.org", [DEPARTED], subject, body="x" * 200_000))
+    deadline = time.monotonic() + 120
+    while len(maildir_digests(host, DEPARTED)) < 2 and time.monotonic() < deadline:
+        time.sleep(2)
+    seeded = maildir_digests(host, DEPARTED)
+    assert len(seeded) == 2, seeded
+
+    later = ["-e", "mail_lifecycle_date=2027-06-01"]
+    # The dry run names the mailbox and removes nothing.
+    result = playbook("accounts.yml", "--limit", STORE, "--check", "--diff", *later)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "archive_then_remove" in out and DEPARTED in out, out[-4000:]
+    assert host.file(userdir).is_directory
+
+    result = playbook("accounts.yml", "--limit", STORE, *later)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-5000:]
+    assert not host.file(userdir).exists, "the mailbox must be removed once archived"
+    # The address is gone: mail to it is refused at RCPT time.
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        smtp_send(target, make_message("partner@example.org", [DEPARTED], "after removal"))
+    assert refused.value.recipients[DEPARTED][0] // 100 == 5, refused.value.recipients
+    # Each repository holds a tagged archive snapshot of it.
+    archives = {}
+    for repo in ("primary", "copy"):
+        snaps = restic_json(host, repo, f"snapshots --tag mail-archive,mailbox:{DEPARTED}")
+        assert len(snaps) == 1, (repo, snaps)
+        archives[repo] = snaps[0]["id"]
+    # A second run has nothing left to archive (0 changed for the archive task).
+    again = playbook("accounts.yml", "--limit", STORE, *later)
+    assert again.returncode == 0 and "changed=0" in again.stdout.split("PLAY RECAP")[-1], again.stdout[-3000:]
+    # The archive is restorable by its id, message for message, from the second copy too.
+    result = playbook("restore.yml", "--limit", STORE, "-e", json.dumps({
+        "backup_restore_snapshot": archives["copy"], "backup_restore_repository": "copy",
+        "backup_restore_scope": f"mailbox:{DEPARTED}"}))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert maildir_digests(host, DEPARTED) == seeded
+    sh(host, f"rm -rf {userdir}")
