@@ -196,3 +196,8 @@ def test_ansible_account_that_is_not_an_ssh_admin(run_site):
 def test_sysctl_value_of_an_unknown_type(run_site):
     out = _stopped_before_any_host(run_site({"hardening_sysctl_extra": {"net.ipv4.tcp_syncookies": [1, 2]}}))
     assert "net.ipv4.tcp_syncookies" in out and "a number or a plain string" in out
+
+
+def test_send_as_grant_with_an_invalid_login(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_sender_grants": {"vanphong@gialai.gov.vn": ["not an address"]}}))
+    assert "postfix_sender_grants: 'vanphong@gialai.gov.vn'" in out
