@@ -241,3 +241,6 @@ def test_rebuild_without_the_backup_hosts_is_refused(run_site):
     out = _stopped_before_any_host(run_site({"backup_enabled": True, "backup_repositories": repos},
                                             playbook="rebuild.yml"))
     assert "rebuild: the backup host(s) backup.gialai.gov.vn" in out and ":mail_backup" in out
+def test_send_as_grant_with_an_invalid_login(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_sender_grants": {"vanphong@gialai.gov.vn": ["not an address"]}}))
+    assert "postfix_sender_grants: 'vanphong@gialai.gov.vn'" in out

@@ -26,10 +26,12 @@ from tests.helpers.scanners import record
 SSH_AUDIT = ROOT / ".venv-ssh-audit" / "bin" / "ssh-audit"
 SSH_POLICY = {"12": "Hardened Debian 12 (version 3)", "13": "Hardened Debian 13 (version 1)"}
 # The best lynis hardening index reached per release in the lab (stock container: 59;
-# measured 75 on both, 2026-11-28; the one warning left is PKGS-7388: lynis 3.0.8 does
-# not read deb822 .sources files, so it misses the -security suite that is there).
+# 75 on both on 2026-11-28; 79 (Debian 12) and 78 (13) on 2026-11-29 with the idle
+# shell timeout, login.defs ageing and firewire-core refused; the one warning left is
+# PKGS-7388: lynis 3.0.8 does not read deb822 .sources files, so it misses the
+# -security suite that is there).
 # Hold the line: raise these when the index goes up, never lower them.
-LYNIS_MIN = {"12": 75, "13": 75}
+LYNIS_MIN = {"12": 79, "13": 78}
 # testssl.sh findings about the certificate's trust that come from the lab's own CA
 # (not in any public trust store, publishing no CRL or OCSP responder: cert_revocation
 # "Neither CRL nor OCSP URI provided", HIGH) and from the lab having no DNS/OCSP/CT: excepted by name.
