@@ -45,34 +45,24 @@ def playbook(name: str, *args: str, timeout: int = 1500) -> subprocess.Completed
         capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
 
 
-def mailbox_digests(target, lab, users) -> dict[str, list[str]]:
-    """Per user: sorted SHA-256 of every message (BODY.PEEK[]) in INBOX, read over IMAPS."""
-    out = {}
-    for user in users:
-        with IMAPS(target) as imap:
-            imap.login(user, lab.password(user))
-            imap.select("INBOX", readonly=True)
-            _typ, data = imap.search(None, "ALL")
-            digests = []
-            for num in data[0].split():
-                _t, parts = imap.fetch(num, "(BODY.PEEK[])")
-                digests.append(hashlib.sha256(parts[0][1]).hexdigest())
-            imap.logout()
-        out[user] = sorted(digests)
-    return out
-
-
-def imap_subjects(target, lab, user) -> list[str]:
+def imap_inbox(target, lab, user, part: str = "BODY.PEEK[]") -> list[bytes]:
+    """Every message's `part` in the user's INBOX, read over IMAPS (read-only)."""
     with IMAPS(target) as imap:
         imap.login(user, lab.password(user))
         imap.select("INBOX", readonly=True)
         _typ, data = imap.search(None, "ALL")
-        subjects = []
-        for num in data[0].split():
-            _t, parts = imap.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            subjects.append(parts[0][1].decode(errors="replace"))
+        found = [imap.fetch(num, f"({part})")[1][0][1] for num in data[0].split()]
         imap.logout()
-    return subjects
+    return found
+
+
+def mailbox_digests(target, lab, users) -> dict[str, list[str]]:
+    """Per user: sorted SHA-256 of every message (BODY.PEEK[]) in INBOX, read over IMAPS."""
+    return {user: sorted(hashlib.sha256(raw).hexdigest() for raw in imap_inbox(target, lab, user)) for user in users}
+
+
+def imap_subjects(target, lab, user) -> list[str]:
+    return [raw.decode(errors="replace") for raw in imap_inbox(target, lab, user, "BODY.PEEK[HEADER.FIELDS (SUBJECT)]")]
 
 
 def wait_for_count(target, lab, want: dict[str, int], timeout: float = 120):
