@@ -23,8 +23,10 @@ up() {
   for name in lab-mail13 lab-mail12; do
     if ! podman container exists "$name"; then
       echo "lab: creating $name from ${images[$name]}"
+      # NET_ADMIN: the firewall role loads nftables (and fail2ban bans) in the
+      # container's own network namespace.
       podman run -d --name "$name" --hostname mail.gialai.gov.vn --network "$network" \
-        --systemd=always "${images[$name]}" /lib/systemd/systemd >/dev/null
+        --cap-add NET_ADMIN --systemd=always "${images[$name]}" /lib/systemd/systemd >/dev/null
     elif [ "$(podman inspect -f '{{.State.Running}}' "$name")" != true ]; then
       podman start "$name" >/dev/null
     fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up of a fresh Debian 12/13 machine as root:
-# apt packages, the pinned virtualenv (.venv), sslyze's own venv (.venv-sslyze).
+# apt packages, the pinned virtualenv (.venv), sslyze's own venv (.venv-sslyze),
+# ssh-audit's own venv (.venv-ssh-audit).
 # Images are built by scripts/build-images.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,8 @@ apt_packages=(
   podman runc debootstrap iptables uidmap netavark aardvark-dns   # containers
   python3 python3-venv python3-pip make git                          # tooling
   swaks libnet-ssleay-perl bc                                        # SMTP client, bench arithmetic
+  testssl.sh lynis openssh-client                                    # independent scanners (verify)
+  restic                                                             # unit tests of the backup tool (real repositories)
   ca-certificates
 )
 missing=()
@@ -39,4 +42,13 @@ if ! .venv-sslyze/bin/sslyze --help >/dev/null 2>&1; then
   echo "setup: sslyze $sslyze_version in .venv-sslyze"
   "$py" -m venv .venv-sslyze
   .venv-sslyze/bin/pip install -q "sslyze==$sslyze_version"
+fi
+
+# ssh-audit (Debian's 2.5 predates the hardened Debian 12/13 policies); own venv so
+# its pin never moves the main one. Pinned; never downloaded at test time.
+ssh_audit_version=3.9.0
+if [ "$(.venv-ssh-audit/bin/pip show ssh-audit 2>/dev/null | sed -n 's/^Version: //p')" != "$ssh_audit_version" ]; then
+  echo "setup: ssh-audit $ssh_audit_version in .venv-ssh-audit"
+  "$py" -m venv .venv-ssh-audit
+  .venv-ssh-audit/bin/pip install -q "ssh-audit==$ssh_audit_version"
 fi

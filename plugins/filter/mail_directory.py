@@ -47,11 +47,11 @@ description:
   - "Unit mailbox: C(address) (a local part in the agency's domain, or a full address), C(name)
     (default the agency's name), C(quota) or C(quota_class), C(state) and C(departed_on) (as for
     people), C(aliases) (more addresses of the unit; they deliver to the mailbox) and C(senders)
-    (people who may send as the unit). A unit mailbox is a real mailbox: its password comes from
-    the vault mapping like everyone's. Postfix lets only a mailbox's own login send as a mailbox
-    address, so the grant is on the unit's C(aliases): each becomes an alias with C(to) the
-    mailbox and C(senders) the mailbox itself followed by C(senders). C(senders) without C(aliases)
-    is an error."
+    (people who may send as the unit: ids or addresses). A unit mailbox is a real mailbox: its
+    password comes from the vault mapping like everyone's. The grant covers the mailbox address
+    itself (the account gets C(senders), which the postfix role's C(postfix_sender_grants) takes)
+    and each of the unit's C(aliases) (an alias with C(to) the mailbox and C(senders) the mailbox
+    itself followed by C(senders))."
   - "Person: C(name) (full Vietnamese name), C(agency) (the code of an agency or sub-unit), C(role)
     (one of O(roles), default staff; passed through, so leaders get the leader retention of
     C(mail_apply_lifecycle)), C(state) and C(departed_on) (passed through to the lifecycle
@@ -279,6 +279,7 @@ class _Directory:
         self.owners = {}  # address -> label of its owner
         self.unit_accounts = []
         self.agency_aliases = {}  # code -> [alias drafts] (senders unresolved)
+        self.unit_senders = []  # (unit account, sender refs, domain, what): resolved once people are known
 
     # -- helpers ------------------------------------------------------------
 
@@ -420,9 +421,8 @@ class _Directory:
         self.unit_accounts.append(account)
         aliases = _as_list(spec.get("aliases"), f"{what}: aliases")
         senders = _as_list(spec.get("senders"), f"{what}: senders")
-        if senders and not aliases:
-            _fail(f"{what} has senders but no aliases: Postfix lets only a mailbox's own login send as the "
-                  "mailbox address, so give the unit an alias address to send as (aliases: [...])")
+        if senders:
+            self.unit_senders.append((account, senders, info["domain"], what))
         for alias in aliases:
             alias_address = self.full_address(alias, info["domain"], f"an alias of {what}")
             self.claim(alias_address, f"the alias '{alias_address}' of {what}")
@@ -574,6 +574,13 @@ def mail_directory(agencies, people, domains, pattern="{given}{initials}", quota
     accounts = directory.unit_accounts + people_accounts
     all_addresses = {a["address"] for a in accounts}
     by_id = {str(a["id"]): a["address"] for a in people_accounts if "id" in a}
+
+    # Granted people send as the unit mailbox itself (and as its aliases, below).
+    for account, refs, domain, what in directory.unit_senders:
+        granted = [a for a in directory.resolve_senders(refs, domain, what, by_id, all_addresses)
+                   if a != account["address"]]
+        if granted:
+            account["senders"] = granted
 
     out_aliases = []
     for address, spec, what in list_specs:

@@ -28,7 +28,9 @@ from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance rep
 @pytest.fixture
 def run_site(tmp_path):
     def run(extra: dict | None = None, mail_overrides: dict | None = None,
-            inventory: str = "lab", playbook: str = "site.yml") -> subprocess.CompletedProcess:
+            inventory: str = "lab", playbook: str = "site.yml",
+            groups: tuple[str, ...] = ("mail_mx", "mail_store"),
+            extra_hosts: dict[str, list[str]] | None = None) -> subprocess.CompletedProcess:
         inv = tmp_path / "inventory"
         shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
         if mail_overrides:
@@ -36,10 +38,13 @@ def run_site(tmp_path):
             data = yaml.safe_load(path.read_text())
             data.update(mail_overrides)
             path.write_text(yaml.safe_dump(data, allow_unicode=True))
+        children = {group: {"hosts": {"mail.gialai.gov.vn": None}} for group in groups}
+        for group, names in (extra_hosts or {}).items():
+            children.setdefault(group, {"hosts": {}})["hosts"].update(dict.fromkeys(names))
         (inv / "hosts.yml").write_text(yaml.safe_dump({"all": {
-            "children": {"mail_mx": {"hosts": {"mail.gialai.gov.vn": None}},
-                         "mail_store": {"hosts": {"mail.gialai.gov.vn": None}}},
+            "children": children,
             "vars": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                     "ansible_user": "mailadmin",
                      "ansible_ssh_common_args": "-o ConnectTimeout=3"},
         }}))
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",

@@ -66,13 +66,37 @@ def test_collisions_are_reported(run_site):
     assert "PLAY [Deploy the mail hosts]" in out, out[-3000:]
 
 
-@pytest.mark.control("ACC-07")
-def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_site):
+def _run_production(run_site, **secrets):
+    """site.yml on the production example with its placeholders filled, but for the given secrets.
+
+    The administrator's key is a placeholder too, and the run must connect as that
+    administrator ('ansible'). The example's backup host is added to the test
+    inventory so the repository check finds it.
+    """
     vault = yaml.safe_load((ROOT / "inventories" / "production" / "group_vars" / "all" / "vault.yml").read_text())
     passwords = {address: f"Thu#{index:03d}-Gialai2026" for index, address in enumerate(vault["vault_mail_passwords"])}
-    result = run_site(inventory="production", extra={
-        "vault_tls_internal_ca_passphrase": "a-real-passphrase-2026", "vault_mail_passwords": passwords})
-    out = result.stdout + result.stderr
+    admin_key = (ROOT / "inventories" / "lab" / "files" / "ssh" / "lab-admin_ed25519.pub").read_text().strip()
+    result = run_site(inventory="production", extra_hosts={"mail_backup": ["backup.gialai.gov.vn"]}, extra={
+        "vault_tls_internal_ca_passphrase": "a-real-passphrase-2026", "vault_mail_passwords": passwords,
+        "vault_ssh_admin_keys": {"ansible": [admin_key]}, "ansible_user": "ansible", **secrets})
+    return result, result.stdout + result.stderr
+
+
+@pytest.mark.control("ACC-07")
+def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_site):
+    _result, out = _run_production(
+        run_site, vault_backup_passwords={"primary": "restic-primary-2026-x", "offsite": "restic-offsite-2026-y"},
+        vault_backup_s3_access_key="AKIAEXAMPLE", vault_backup_s3_secret_key="example-secret")
+    assert "TASK [Report the generated addresses that collided" in out, out[-3000:]
     report = out.split("TASK [Report the generated addresses that collided")[1].split("TASK [")[0]
     assert "locnv2@gialai.gov.vn" in report and "base: locnv@gialai.gov.vn" in report, out[-3000:]
     assert "PLAY [Deploy the mail hosts]" in out, out[-3000:]
+
+
+@pytest.mark.control("BAK-07")
+def test_production_backup_placeholders_are_refused(run_site):
+    """The example's backup passwords are placeholders: the checks name the repository."""
+    result, out = _run_production(run_site)
+    assert result.returncode != 0, out[-3000:]
+    assert "backup repository primary" in out and "shorter than 12 characters" in out, out[-3000:]
+    assert "PLAY [Deploy the mail hosts]" not in out, out[-3000:]

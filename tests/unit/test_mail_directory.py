@@ -86,7 +86,8 @@ def test_accounts_of_units_and_people():
         "tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
     accounts = by_address(directory)
     assert accounts["vanphong@gialai.gov.vn"] == {"address": "vanphong@gialai.gov.vn", "name": "Văn phòng UBND tỉnh",
-                                                  "agency": "VP", "shared": True, "quota": "10G"}
+                                                  "agency": "VP", "shared": True, "quota": "10G",
+                                                  "senders": ["daodt@gialai.gov.vn"]}
     assert accounts["luutru@gialai.gov.vn"] == {"address": "luutru@gialai.gov.vn", "name": "Tổ Lưu trữ",
                                                 "agency": "VP-TH-LT", "shared": True, "quota": "1M"}
     assert "quota" not in accounts["tonghop@gialai.gov.vn"]  # the default class is for people only
@@ -109,11 +110,21 @@ def test_unit_alias_grants_send_as_to_the_unit_and_its_senders():
         "senders": ["vanphong@gialai.gov.vn", "daodt@gialai.gov.vn"]}
 
 
-def test_senders_without_an_alias_to_send_as_is_an_error():
+@pytest.mark.control("ACC-07")
+def test_unit_senders_may_send_as_the_unit_mailbox_itself():
+    assert by_address(build())["vanphong@gialai.gov.vn"]["senders"] == ["daodt@gialai.gov.vn"]
+
+
+def test_unit_senders_without_an_alias_grant_the_mailbox_address():
     agency_list = agencies()
     agency_list[1]["mailbox"] = {"address": "sonoivu", "senders": ["GL0003"]}
-    message = error(agency_list=agency_list)
-    assert "sonoivu@gialai.gov.vn" in message and "aliases" in message
+    result = build(agency_list=agency_list)
+    assert by_address(result)["sonoivu@gialai.gov.vn"]["senders"] == ["locnv2@gialai.gov.vn"]
+    assert "sonoivu@gialai.gov.vn" not in aliases(result)
+
+
+def test_a_unit_without_senders_has_no_grant():
+    assert "senders" not in by_address(build())["sotaichinh@gialai.gov.vn"]
 
 
 def test_unknown_sender_names_the_unit():

@@ -37,6 +37,12 @@ def _instances() -> list[str]:
     return sorted((data.get("all", {}).get("hosts") or {}).keys())
 
 
+@pytest.fixture(scope="session")
+def instance_names() -> list[str]:
+    """Every instance of the run (the `mail` parameters), for tests that scan all hosts at once."""
+    return _instances()
+
+
 def _audit_host(name: str) -> tuple[testinfra.host.Host, Target, LabData]:
     """Host, target and data of one audited server, from what audit.yml passes in MAIL_AUDIT_HOSTVARS."""
     hv = json.loads(os.environ["MAIL_AUDIT_HOSTVARS"])[name]
@@ -76,6 +82,12 @@ class MailHost:
         return self.host.system_info.release
 
 
+
+def pytest_sessionstart(session):
+    for stale in (ROOT / "reports").glob("scanners-*.txt"):
+        stale.unlink()
+
+
 def pytest_generate_tests(metafunc):
     if "mail" in metafunc.fixturenames:
         metafunc.parametrize("mail", _instances(), indirect=True, scope="module")
@@ -94,3 +106,14 @@ def mail(request) -> MailHost:
         target=target_for(request.param, lab.hostname),
         lab=lab,
     )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)
+    """The conformance summary, then what the independent scanners said (reports/scanners-<host>.txt)."""
+    _conformance.pytest_terminal_summary(terminalreporter, exitstatus, config)
+    reports = sorted((ROOT / "reports").glob("scanners-*.txt"))
+    if reports:
+        terminalreporter.section("independent scanners")
+        for path in reports:
+            for line in path.read_text().splitlines():
+                terminalreporter.write_line(f"{path.stem.removeprefix('scanners-')}: {line}")

@@ -6,7 +6,8 @@ import pytest
 
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
-ALLOWED_TCP = {25, 465, 587, 143, 993}
+# 22: sshd for the administrators (the firewall admits only firewall_admin_networks)
+ALLOWED_TCP = {22, 25, 465, 587, 143, 993}
 
 
 @pytest.mark.audit

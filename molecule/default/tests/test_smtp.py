@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 
 import pytest
 
@@ -191,8 +192,9 @@ def test_sending_as_another_users_address_is_refused(mail, port):
 
 
 @pytest.mark.control("SMTP-06")
-def test_granted_sender_may_send_as_unit_address_others_may_not(mail):
-    unit = "hanhchinh@gialai.gov.vn"
+@pytest.mark.parametrize("unit", ["hanhchinh@gialai.gov.vn", "vanphong@gialai.gov.vn"])
+def test_granted_sender_may_send_as_unit_address_others_may_not(mail, unit):
+    # hanhchinh@ is the unit's alias, vanphong@ the unit mailbox itself (postfix_sender_grants)
     granted, other = "hoatt@gialai.gov.vn", "locnv@gialai.gov.vn"
     for user, expected in ((granted, 250), (other, 553)):
         with SMTP(mail.target, 587) as client:
@@ -211,6 +213,16 @@ def test_alias_delivers_to_every_member(mail):
     assert smtp_send(mail.target, msg, port=25) == {}
     for member in ("locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"):
         assert len(imap_wait_for(mail.target, member, mail.lab.password(member), msg["Message-ID"])) == 1
+
+
+@pytest.mark.control("SMTP-09")
+def test_the_hosts_own_mail_to_root_reaches_the_postmaster(mail):
+    # cron, unattended-upgrades and the backup failure notice write to "root" with sendmail
+    mid = f"<root-{mail.name}-{int(time.time())}@{mail.lab.hostname}>"
+    sent = mail.host.run(f"printf 'Subject: cron output\\nMessage-ID: {mid}\\n\\nbody\\n' | /usr/sbin/sendmail root")
+    assert sent.rc == 0, sent.stderr
+    pm = "postmaster@gialai.gov.vn"
+    assert len(imap_wait_for(mail.target, pm, mail.lab.password(pm), mid)) == 1
 
 
 @pytest.mark.control("SMTP-09")

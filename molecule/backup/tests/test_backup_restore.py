@@ -1,0 +1,348 @@
+"""Backups (R12): isolation, failure reporting, consistency under delivery, and a
+disaster-recovery rebuild that proves nothing was lost.
+
+The tests run in file order and share state (the seeded set, the snapshots).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import smtplib
+import subprocess
+import threading
+import time
+
+import pytest
+import yaml
+
+from conftest import BACKUP, ROOT, STORE, store_host
+from tests.helpers.lab import podman, target_for
+from tests.helpers.mailclient import IMAPS, make_message, smtp_send
+
+USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
+POSTMASTER = "postmaster@gialai.gov.vn"
+SUBJECTS = ["Báo cáo tháng 11 — Ủy ban", "Giấy mời họp: Sở Nội vụ", "日本語 / русский / ελληνικά", "plain ascii"]
+STATE: dict = {}
+
+
+def sh(host, cmd: str):
+    return host.run(cmd)
+
+
+def inventory_dir() -> pathlib.Path:
+    return pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+
+
+def playbook(name: str, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               MAIL_IAC_ROOT=str(ROOT))
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory_dir()),
+         str(ROOT / "playbooks" / name), *args],
+        capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+
+
+def imap_inbox(target, lab, user, part: str = "BODY.PEEK[]") -> list[bytes]:
+    """Every message's `part` in the user's INBOX, read over IMAPS (read-only)."""
+    with IMAPS(target) as imap:
+        imap.login(user, lab.password(user))
+        imap.select("INBOX", readonly=True)
+        _typ, data = imap.search(None, "ALL")
+        found = [imap.fetch(num, f"({part})")[1][0][1] for num in data[0].split()]
+        imap.logout()
+    return found
+
+
+def mailbox_digests(target, lab, users) -> dict[str, list[str]]:
+    """Per user: sorted SHA-256 of every message (BODY.PEEK[]) in INBOX, read over IMAPS."""
+    return {user: sorted(hashlib.sha256(raw).hexdigest() for raw in imap_inbox(target, lab, user)) for user in users}
+
+
+def imap_subjects(target, lab, user) -> list[str]:
+    return [raw.decode(errors="replace") for raw in imap_inbox(target, lab, user, "BODY.PEEK[HEADER.FIELDS (SUBJECT)]")]
+
+
+def wait_for_count(target, lab, want: dict[str, int], timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while True:
+        have = {u: len(d) for u, d in mailbox_digests(target, lab, list(want)).items()}
+        if all(have[u] >= n for u, n in want.items()) or time.monotonic() > deadline:
+            return have
+        time.sleep(2)
+
+
+def start_backup(host):
+    return sh(host, "systemctl start mail-backup.service")
+
+
+def restic_json(host, repo: str, args: str):
+    result = sh(host, f"/usr/local/sbin/mail-restic {repo} {args} --json")
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.control("BAK-03")
+def test_backup_is_scheduled_daily():
+    host = store_host()
+    assert host.service("mail-backup.timer").is_enabled
+    assert host.service("mail-backup.timer").is_running
+    assert "OnCalendar=daily" in host.file("/etc/systemd/system/mail-backup.timer").content_string
+
+
+@pytest.mark.control("BAK-02")
+def test_backup_accounts_are_chrooted_key_only_and_isolated(backup_host):
+    host = store_host()
+    for acct in ("bk-store13-primary", "bk-store13-copy"):
+        home = backup_host.user(acct).home
+        assert backup_host.file(home).user == "root" and backup_host.file(home).mode == 0o755
+        assert backup_host.file(f"{home}/repo").user == acct and backup_host.file(f"{home}/repo").mode == 0o700
+    ssh = "ssh -F /etc/mail-backup/ssh_config"
+    # The primary account sees only its own chroot: nothing of the other repository.
+    listing = sh(host, "printf 'ls -a /\\n' | sftp -b - -F /etc/mail-backup/ssh_config mail-backup-primary")
+    assert listing.rc == 0, listing.stderr
+    assert "repo" in listing.stdout and "srv" not in listing.stdout
+    for path in ("/srv/backup-copy/bk-store13-copy/repo/config", "/../bk-store13-copy/repo/config",
+                 "/srv/backup/bk-store13-copy/repo/config"):
+        for op in (f"get {path} /tmp/x", f"rm {path}"):
+            r = sh(host, f"printf '{op}\\n' | sftp -b - -F /etc/mail-backup/ssh_config mail-backup-primary")
+            assert r.rc != 0, (op, r.stdout)
+    assert backup_host.file("/srv/backup-copy/bk-store13-copy/repo/config").exists
+    # No shell, no password: a command is not run, a password-only login is refused.
+    r = sh(host, f"timeout 20 {ssh} mail-backup-primary id </dev/null 2>&1; true")
+    assert "uid=" not in r.stdout
+    r = sh(host, f"timeout 20 {ssh} -o PubkeyAuthentication=no -o PreferredAuthentications=password "
+                 f"mail-backup-primary true </dev/null 2>&1; true")
+    assert "Permission denied" in r.stdout
+    # Host key pinned: an unknown key for the alias is refused.
+    assert "StrictHostKeyChecking yes" in host.file("/etc/mail-backup/ssh_config").content_string
+
+
+@pytest.mark.control("BAK-05", "BAK-04")
+def test_seed_then_backup_during_delivery_loses_nothing(lab):
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    big = os.urandom(8 * 1024 * 1024)
+    before = {u: len(d) for u, d in mailbox_digests(target, lab, USERS).items()}
+    for i, user in enumerate(USERS):
+        for subject in SUBJECTS:
+            msg = make_message("partner@example.org", [user], f"{subject} #{i}", body=f"Nội dung {subject}\n")
+            smtp_send(target, msg)
+    smtp_send(target, make_message("partner@example.org", [USERS[0]], "Tệp đính kèm lớn 8 MB",
+                                   attachment=big, attachment_name="bao-cao.bin"))
+    seeded = {u: before[u] + len(SUBJECTS) + (1 if u == USERS[0] else 0) for u in USERS}
+    have = wait_for_count(target, lab, seeded)
+    assert have == seeded
+    # Deliver while the backup runs.
+    stop = threading.Event()
+    sent = []
+
+    def deliver():
+        n = 0
+        while not stop.is_set() and n < 40:
+            smtp_send(target, make_message("partner@example.org", [USERS[n % 3]], f"Trong lúc sao lưu {n}"))
+            sent.append(USERS[n % 3])
+            n += 1
+
+    worker = threading.Thread(target=deliver)
+    worker.start()
+    time.sleep(1)
+    result = start_backup(host)
+    stop.set()
+    worker.join()
+    assert result.rc == 0, sh(host, "journalctl -u mail-backup -n 60 --no-pager").stdout
+    assert sent, "nothing was delivered during the backup"
+    for repo in ("primary", "copy"):
+        snaps = restic_json(host, repo, "snapshots --host bk-store13")
+        assert snaps, repo
+    snap = restic_json(host, "primary", "snapshots --host bk-store13 latest")[-1]["short_id"]
+    # The snapshot taken under delivery holds every message its manifest lists, unchanged.
+    r = sh(host, f"rm -rf /var/tmp/bk-verify && /usr/local/sbin/mail-restic primary restore {snap} --target /var/tmp/bk-verify"
+                 f" && /usr/local/sbin/mail-backup-tool verify --manifest /var/tmp/bk-verify/var/lib/mail-backup/manifest.json"
+                 f" --root /var/tmp/bk-verify/var/vmail; rc=$?; rm -rf /var/tmp/bk-verify; exit $rc")
+    assert r.rc == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["missing"] == [] and report["changed"] == []
+    assert report["present"] >= sum(seeded.values())
+    wait_for_count(target, lab, {u: seeded[u] + sent.count(u) for u in USERS})
+
+
+@pytest.mark.control("BAK-03", "BAK-06")
+def test_failed_backup_is_visible_mailed_and_does_not_stop_the_next(lab, backup_host):
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    before = len(mailbox_digests(target, lab, [POSTMASTER])[POSTMASTER])
+    repo = "/srv/backup/bk-store13-primary/repo"
+    assert backup_host.run(f"chmod 000 {repo}").rc == 0
+    try:
+        result = start_backup(host)
+        assert result.rc != 0
+        assert sh(host, "systemctl is-failed mail-backup.service").stdout.strip() == "failed"
+        journal = sh(host, "journalctl -u mail-backup -n 200 --no-pager").stdout
+        assert "FAILED: repository primary" in journal
+        assert "FAILED steps: primary backup\n" in journal + "\n", "the copy repository must still be backed up"
+        assert host.service("mail-backup.timer").is_running
+    finally:
+        backup_host.run(f"chmod 700 {repo}")
+    have = wait_for_count(target, lab, {POSTMASTER: before + 1}, timeout=90)
+    assert have[POSTMASTER] == before + 1
+    assert any("[mail-backup] mail-backup.service FAILED" in s for s in imap_subjects(target, lab, POSTMASTER))
+    # The next run works again (and is the snapshot the rebuild restores).
+    sh(host, "systemctl reset-failed mail-backup.service")
+    assert start_backup(host).rc == 0
+
+
+@pytest.mark.control("BAK-07")
+def test_wrong_repository_password_fails_clearly_and_changes_nothing(lab):
+    host = store_host()
+    inv_vars = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/backup.yml").read_text())
+    repos = [dict(r, server=BACKUP, password="not-the-right-password-123") for r in inv_vars["backup_repositories"]]
+    count = sh(host, "find /var/vmail -type f | wc -l").stdout
+    result = playbook("restore.yml", "--limit", STORE, "-e", json.dumps({"backup_repositories": repos}))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "backup repository primary" in out and "wrong restic password" in out, out[-3000:]
+    assert sh(host, "find /var/vmail -type f | wc -l").stdout == count
+    assert not host.file("/var/vmail/.restore-stage").exists
+
+
+@pytest.mark.control("BAK-01", "BAK-05", "BAK-08")
+def test_disaster_recovery_rebuild_brings_every_message_back(lab):
+    target = target_for(STORE, lab.hostname)
+    users = USERS + [POSTMASTER]
+    expected = mailbox_digests(target, lab, users)
+    size = store_host().run("du -sb /var/vmail | cut -f1").stdout.strip()
+    # The store is lost: remove the container, start an empty one in its place.
+    image = os.environ.get("MAIL_IMAGE_DEBIAN13", "localhost/debian13-systemd:latest")
+    podman("rm", "-f", STORE)
+    started = time.monotonic()
+    podman("run", "-d", "--name", STORE, "--hostname", "mail.gialai.gov.vn", "--network", "molecule-mail-backup",
+           "--label", "owner=molecule", "--systemd=always", "--cap-add", "NET_ADMIN", image, "/lib/systemd/systemd")
+    for _ in range(60):
+        if podman("exec", STORE, "systemctl", "is-system-running", check=False).stdout.strip() in ("running", "degraded"):
+            break
+        time.sleep(1)
+    assert not store_host().file("/var/vmail").exists
+    # The backup host is in the run: its firewall must admit the new container's address.
+    result = playbook("rebuild.yml", "--limit", f"{STORE}:mail_backup")
+    rto = time.monotonic() - started
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-5000:]
+    target = target_for(STORE, lab.hostname)
+    restored = mailbox_digests(target, lab, users)
+    missing = changed = duplicated = 0
+    for user in users:
+        want, have = expected[user], restored[user]
+        for digest in set(want):
+            missing += max(0, want.count(digest) - have.count(digest))
+            duplicated += max(0, have.count(digest) - want.count(digest))
+        changed += len(set(have) - set(want))
+    total = sum(len(v) for v in expected.values())
+    print(f"\nRTO (new container + rebuild.yml + restore, Debian 13): {rto:.0f} s for {total} messages, "
+          f"{int(size) / 1048576:.1f} MiB of mail; missing={missing} changed={changed} duplicated={duplicated}")
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "backup-rto.json").write_text(json.dumps(
+        {"rto_seconds": round(rto, 1), "messages": total, "bytes": int(size),
+         "missing": missing, "changed": changed, "duplicated": duplicated}) + "\n")
+    assert (missing, changed, duplicated) == (0, 0, 0)
+    assert restored == expected
+    STATE["expected"] = expected
+
+
+@pytest.mark.control("BAK-08")
+def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    user = USERS[1]
+    # A message that arrives after the snapshot, and one the user deletes.
+    newer = make_message("partner@example.org", [user], "Thư mới sau bản sao lưu")
+    smtp_send(target, newer)
+    wait_for_count(target, lab, {user: len(STATE["expected"][user]) + 1})
+    with IMAPS(target) as imap:
+        imap.login(user, lab.password(user))
+        imap.select("INBOX")
+        imap.store(b"1", "+FLAGS", "\\Deleted")
+        imap.expunge()
+        imap.logout()
+    result = playbook("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{user}")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    now = mailbox_digests(target, lab, [user])[user]
+    want = STATE["expected"][user]
+    assert len(now) == len(want) + 1
+    assert set(want) <= set(now)
+    assert len(set(now)) == len(now), "a message is there twice"
+    assert len(set(now) - set(want)) == 1, "the newer message must be kept"
+    assert not host.file("/var/vmail/.restore-stage").exists
+
+
+DEPARTED = "hungpv@gialai.gov.vn"  # lab: departed 2026-10-01, 6 months' retention -> due 2027-04-01
+
+
+def maildir_digests(host, address: str) -> dict[str, str]:
+    """{path under the Maildir: SHA-256} of every message file of a mailbox, read on the store."""
+    user, domain = address.split("@")
+    maildir = f"/var/vmail/{domain}/{user}/Maildir"
+    out = sh(host, f"cd {maildir} 2>/dev/null && find . -path '*/cur/*' -type f -o -path '*/new/*' -type f "
+                   "| xargs -r sha256sum").stdout
+    # flags (":2,S") may change; the Maildir base name identifies a message
+    return {line.split(None, 1)[1].strip().rsplit("/", 1)[-1].split(":2,")[0]: line.split()[0]
+            for line in out.splitlines() if line.strip()}
+
+
+@pytest.mark.control("BAK-09")
+def test_departed_account_past_retention_is_archived_verified_then_removed(lab):
+    """accounts.yml on a date after the retention: archive to both repositories, then remove; restorable."""
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    user, domain = DEPARTED.split("@")
+    userdir = f"/var/vmail/{domain}/{user}"
+    # Until its retention ends the departed account still receives mail.
+    for subject in ("Quyết định nghỉ hưu", "Bàn giao hồ sơ — tệp đính kèm"):
+        smtp_send(target, make_message("partner@example.org", [DEPARTED], subject, body="x" * 200_000))
+    deadline = time.monotonic() + 120
+    while len(maildir_digests(host, DEPARTED)) < 2 and time.monotonic() < deadline:
+        time.sleep(2)
+    seeded = maildir_digests(host, DEPARTED)
+    assert len(seeded) == 2, seeded
+
+    def archive_snapshots(repo):
+        return restic_json(host, repo, f"snapshots --tag mail-archive,mailbox:{DEPARTED}")
+
+    known = {repo: {s["id"] for s in archive_snapshots(repo)} for repo in ("primary", "copy")}
+    later = ["-e", "mail_lifecycle_date=2027-06-01"]
+    # The dry run names the mailbox and removes nothing.
+    result = playbook("accounts.yml", "--limit", STORE, "--check", "--diff", *later)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "archive_then_remove" in out and DEPARTED in out, out[-4000:]
+    assert host.file(userdir).is_directory
+
+    result = playbook("accounts.yml", "--limit", STORE, *later)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-5000:]
+    assert not host.file(userdir).exists, "the mailbox must be removed once archived"
+    # The address is gone: mail to it is refused at RCPT time.
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        smtp_send(target, make_message("partner@example.org", [DEPARTED], "after removal"))
+    assert refused.value.recipients[DEPARTED][0] // 100 == 5, refused.value.recipients
+    # Each repository holds one new tagged archive snapshot of it.
+    archives = {}
+    for repo in ("primary", "copy"):
+        new = [s for s in archive_snapshots(repo) if s["id"] not in known[repo]]
+        assert len(new) == 1, (repo, new)
+        archives[repo] = new[0]["id"]
+    # A second run has nothing left to archive (0 changed for the archive task).
+    again = playbook("accounts.yml", "--limit", STORE, *later)
+    assert again.returncode == 0 and "changed=0" in again.stdout.split("PLAY RECAP")[-1], again.stdout[-3000:]
+    # The archive is restorable by its id, message for message, from the second copy too.
+    result = playbook("restore.yml", "--limit", STORE, "-e", json.dumps({
+        "backup_restore_snapshot": archives["copy"], "backup_restore_repository": "copy",
+        "backup_restore_scope": f"mailbox:{DEPARTED}"}))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert maildir_digests(host, DEPARTED) == seeded
+    sh(host, f"rm -rf {userdir}")
+    # Back to the lab's date: the account is retained (receives) again.
+    assert playbook("accounts.yml", "--limit", STORE).returncode == 0
