@@ -7,6 +7,7 @@ restored copy has every message with the same SHA-256.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -62,7 +63,6 @@ def lab(tmp_path):
 
 
 def _digests(maildir: Path) -> dict[str, str]:
-    import hashlib
     return {str(p.relative_to(maildir)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in maildir.rglob("*") if p.is_file() and p.parent.name in ("cur", "new")}
 
