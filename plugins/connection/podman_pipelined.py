@@ -3,7 +3,9 @@
 The collection's podman connection runs ``podman exec`` without ``-i`` and so
 cannot pass a module on stdin: every task pays for a temporary directory, a
 file copy, a chmod and a clean-up, each a separate ``podman exec``. With ``-i``
-the module is piped in one exec. This is a test-harness speed-up for the lab
+the module is piped in one exec. The collection also runs ``podman mount`` at
+every connection (one per task and host) for its file copies; here the mount
+happens only when a file is copied. This is a test-harness speed-up for the lab
 and Molecule; production hosts are reached over SSH.
 """
 
@@ -64,6 +66,25 @@ class Connection(PodmanConnection):
 
     transport = "podman_pipelined"
     has_pipelining = True
+
+    def _connect(self):
+        # ConnectionBase's bookkeeping only: no `podman mount` until a file is copied.
+        super(PodmanConnection, self)._connect()
+        self._mounted = False
+        self._connected = True
+
+    def _mount(self):
+        if not getattr(self, "_mounted", False):
+            PodmanConnection._connect(self)  # podman mount; falls back to podman cp when that fails
+            self._mounted = True
+
+    def put_file(self, in_path, out_path):
+        self._mount()
+        return super().put_file(in_path, out_path)
+
+    def fetch_file(self, in_path, out_path):
+        self._mount()
+        return super().fetch_file(in_path, out_path)
 
     def exec_command(self, cmd, in_data=None, sudoable=False):
         if not self._connected:
