@@ -14,6 +14,23 @@ DOCUMENTATION below):
     left with no target is omitted (mail to it is then refused as an unknown
     address). Order and ``senders`` are kept.
 
+``mail_agency_mailboxes(accounts, parents)``
+    The mailboxes of each agency, for a restore by agency (the backup role's
+    ``backup_agencies``): ``accounts`` are effective accounts (the output of
+    ``mail_apply_lifecycle``; each may carry ``agency``, a code), ``parents``
+    the mapping code -> parent code or null of every agency and sub-unit
+    (``mail_directory_result.agency_parents``, or written out in an inventory
+    with literal ``mail_accounts``). Returns {code: sorted addresses} for every
+    code of ``parents`` (in its order): the accounts whose agency is that code
+    or any of its sub-units, to any depth. Codes match case-insensitively; the
+    result uses the codes as written in ``parents``. Accounts without
+    ``agency`` are ignored, and so are those whose ``action`` is
+    ``archive_then_remove`` (their mailbox is removed after a verified archive
+    and is restored on its own from that archive snapshot). Errors: parents
+    not a mapping, a parent that is not itself a code ("agency 'X' has unknown
+    parent 'Y'"), a cycle (named), an account whose agency is not a code
+    (naming the account and the known codes).
+
 The name and address rules are those of ``mail_names.py`` (loaded by file
 path, because Ansible loads each filter file as an isolated module).
 """
@@ -77,6 +94,9 @@ description:
   - Lists and unit aliases come out unfiltered here; C(mail_directory_aliases) keeps only the
     members that can receive according to C(mail_apply_lifecycle). Other filter in this file is
     C(mail_directory_aliases); see the module docstring.
+  - "C(agency_parents) is the agency tree for C(mail_agency_mailboxes) (also in this file; see the
+    module docstring): the mailboxes of an agency and all its sub-units, which the backup role
+    restores by agency."
 positional: _input, people, domains
 options:
   _input:
@@ -154,6 +174,9 @@ mail_aliases: "{{ mail_directory_result | mail_directory_aliases(mail_accounts_e
 #    hanhchinh@ to [vanphong@], senders [vanphong@, hoatt@]; vp@ to [locnv@, hoatt@]
 collisions: "{{ mail_directory_result.collisions }}"
 # -> [{address: locnv2@gialai.gov.vn, base: locnv@gialai.gov.vn, name: Nguyễn Vũ Lộc, agency: SNV, id: GL0003}]
+backup_agencies: "{{ mail_accounts_effective | mail_agency_mailboxes(mail_directory_result.agency_parents) }}"
+# agency_parents -> {VP: null, VP-LT: VP, SNV: null}
+# backup_agencies -> {VP: [hoatt@, locnv@, luutru@, vanphong@], VP-LT: [hoatt@, luutru@], SNV: [locnv2@, sonoivu@]}
 """
 
 RETURN = r"""
@@ -182,6 +205,12 @@ _value:
         C(address), C(base) (the address collided on), C(name), C(agency), C(id) (or null).
       type: list
       elements: dict
+    agency_parents:
+      description: >-
+        Every agency and sub-unit code (as written) -> the code of its parent, null for a
+        top-level agency, in agency order (each agency before its sub-units). The input of
+        C(mail_agency_mailboxes).
+      type: dict
 """
 
 
@@ -623,7 +652,11 @@ def mail_directory(agencies, people, domains, pattern="{given}{initials}", quota
                                             address.split("@", 1)[1], what, by_id, all_addresses)
         out_aliases.append(_alias(address, targets, senders))
 
-    return {"accounts": accounts, "aliases": out_aliases, "collisions": collisions}
+    parents = {}
+    for key in directory.agency_order:
+        parent = directory.agencies[key]["parent"]
+        parents[directory.agencies[key]["code"]] = directory.agencies[parent]["code"] if parent else None
+    return {"accounts": accounts, "aliases": out_aliases, "collisions": collisions, "agency_parents": parents}
 
 
 def mail_directory_aliases(directory, effective_accounts):
@@ -654,6 +687,57 @@ def mail_directory_aliases(directory, effective_accounts):
     return result
 
 
+def mail_agency_mailboxes(accounts, parents):
+    """{agency code: sorted addresses of it and its sub-units} (see the module docstring)."""
+    if not isinstance(parents, dict):
+        _fail("mail_agency_mailboxes expects the agency tree as a mapping code -> parent code or null "
+              f"(mail_directory_result.agency_parents), got {type(parents).__name__}")
+    if not isinstance(accounts, (list, tuple)):
+        _fail("mail_agency_mailboxes expects the effective accounts (the output of mail_apply_lifecycle)")
+    codes = {}  # upper -> as written
+    for code in parents:
+        if not isinstance(code, str) or not code.strip():
+            _fail(f"mail_agency_mailboxes: agency code {code!r} is not a code")
+        key = code.strip().upper()
+        if key in codes:
+            _fail(f"mail_agency_mailboxes: agencies '{codes[key]}' and '{code}' are the same code")
+        codes[key] = code
+    parent_of = {}
+    for code, parent in parents.items():
+        if parent in (None, ""):
+            parent_of[code.strip().upper()] = None
+            continue
+        if not isinstance(parent, str) or parent.strip().upper() not in codes:
+            _fail(f"agency '{code}' has unknown parent '{parent}'; known: {', '.join(parents)}")
+        parent_of[code.strip().upper()] = parent.strip().upper()
+    for key in parent_of:
+        seen = [key]
+        up = parent_of[key]
+        while up is not None:
+            if up in seen:
+                cycle = seen[seen.index(up):] + [up]
+                _fail(f"agency tree has a cycle: {' -> '.join(codes[k] for k in cycle)}")
+            seen.append(up)
+            up = parent_of[up]
+    members = {key: set() for key in codes}
+    for account in accounts:
+        if not isinstance(account, dict):
+            _fail("mail_agency_mailboxes: every account must be a mapping with address")
+        agency = account.get("agency")
+        if agency in (None, ""):
+            continue
+        address = str(account.get("address", "")).strip().lower()
+        key = str(agency).strip().upper()
+        if key not in codes:
+            _fail(f"account '{address}' has unknown agency '{agency}'; known: {', '.join(parents)}")
+        if account.get("action") == "archive_then_remove":
+            continue
+        while key is not None:
+            members[key].add(address)
+            key = parent_of[key]
+    return {codes[key]: sorted(members[key]) for key in codes}
+
+
 class FilterModule:
     """Agency directory filters."""
 
@@ -661,4 +745,5 @@ class FilterModule:
         return {
             "mail_directory": mail_directory,
             "mail_directory_aliases": mail_directory_aliases,
+            "mail_agency_mailboxes": mail_agency_mailboxes,
         }

@@ -241,6 +241,46 @@ def test_rebuild_without_the_backup_hosts_is_refused(run_site):
     out = _stopped_before_any_host(run_site({"backup_enabled": True, "backup_repositories": repos},
                                             playbook="rebuild.yml"))
     assert "rebuild: the backup host(s) backup.gialai.gov.vn" in out and ":mail_backup" in out
+
+
+# Restores by agency (backup_agencies: the lab's VP and its sub-unit VP-LT).
+@pytest.mark.control("BAK-08")
+def test_restore_of_an_unknown_agency_names_it_and_the_known_ones(run_site):
+    out = _stopped_before_any_host(run_site({"backup_restore_scope": "agency:NOPE"}, playbook="restore.yml"))
+    assert "restore: unknown agency NOPE" in out and "nothing was restored" in out, out[-3000:]
+    assert "Known agencies: VP, VP-LT" in out, out[-3000:]
+
+
+def test_restore_of_an_agency_without_mailboxes_is_refused(run_site):
+    agencies = {"VP": ["vanphong@gialai.gov.vn"], "VP-LT": []}
+    out = _stopped_before_any_host(run_site({"backup_restore_scope": "agency:vp-lt", "backup_agencies": agencies},
+                                            playbook="restore.yml"))
+    assert "restore: agency VP-LT has no mailboxes" in out and "Known agencies: VP, VP-LT" in out, out[-3000:]
+
+
+def test_restore_of_a_known_agency_in_any_case_passes_the_checks(run_site):
+    result = run_site({"backup_restore_scope": "agency:vp-lt"}, playbook="restore.yml")
+    out = result.stdout + result.stderr
+    assert "UNREACHABLE" in out and "unknown agency" not in out, out[-3000:]  # checks passed; then the host
+
+
+_URL_REPO = {"backup_enabled": True,
+             "backup_repositories": [{"name": "primary", "url": "/srv/restic", "password": "du-dai-va-bi-mat-2026"}]}
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"mail_agency_parents": {"VP": None, "VP-LT": "VP-XX"}}, "agency 'VP-LT' has unknown parent 'VP-XX'"),
+    ({"mail_agency_parents": {"VP": "VP-LT", "VP-LT": "VP"}}, "cycle"),
+    ({"mail_accounts": LAB["mail_accounts"] + [{"address": "thuky@gialai.gov.vn", "password": "Hop#Le2026abc",
+                                                 "agency": "SYT"}]},
+     "account 'thuky@gialai.gov.vn' has unknown agency 'SYT'; known: VP, VP-LT"),
+    ({"backup_agencies": {"VP": "vanphong@gialai.gov.vn"}}, "backup_agencies must map each agency code"),
+])
+def test_bad_agency_tree_stops_the_preflight_when_backups_are_on(run_site, overrides, words):
+    out = _stopped_before_any_host(run_site(_URL_REPO, mail_overrides=overrides))
+    assert words in out, out[-3000:]
+
+
 def test_send_as_grant_with_an_invalid_login(run_site):
     out = _stopped_before_any_host(run_site({"postfix_sender_grants": {"vanphong@gialai.gov.vn": ["not an address"]}}))
     assert "postfix_sender_grants: 'vanphong@gialai.gov.vn'" in out

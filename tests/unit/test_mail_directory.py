@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from mail_directory import FilterModule, mail_directory, mail_directory_aliases
+from mail_directory import FilterModule, mail_agency_mailboxes, mail_directory, mail_directory_aliases
 from mail_lifecycle import mail_apply_lifecycle
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -431,7 +431,76 @@ def test_no_password_in_the_directory():
 
 
 def test_registered_filters():
-    assert set(FilterModule().filters()) == {"mail_directory", "mail_directory_aliases"}
+    assert set(FilterModule().filters()) == {"mail_directory", "mail_directory_aliases", "mail_agency_mailboxes"}
+
+
+# --------------------------------------------------------------------------- agencies for restores
+
+
+@pytest.mark.control("ACC-07")
+def test_agency_parents_in_agency_order_with_codes_as_written():
+    assert build()["agency_parents"] == {"VP": None, "VP-TH": "VP", "VP-TH-LT": "VP-TH", "SNV": None, "STC": None}
+    assert list(build()["agency_parents"]) == ["VP", "VP-TH", "VP-TH-LT", "SNV", "STC"]
+    agency_list = agencies(full=False)
+    agency_list[0]["code"] = "Vp"
+    agency_list[0]["units"][0]["code"] = "vp-th"
+    person_list = [{"name": "Đặng Thị Đào", "agency": "VP-TH-LT"}]
+    assert build(agency_list=agency_list, person_list=person_list, lists=[])["agency_parents"] == {
+        "Vp": None, "vp-th": "Vp", "VP-TH-LT": "vp-th", "SNV": None, "STC": None}
+
+
+def effective(directory, date="2026-11-28"):
+    return mail_apply_lifecycle(directory["accounts"], date, 6, 12)
+
+
+@pytest.mark.control("BAK-08")
+def test_an_agency_has_the_mailboxes_of_every_sub_unit_and_a_leaf_only_its_own():
+    directory = build()
+    result = mail_agency_mailboxes(effective(directory), directory["agency_parents"])
+    assert list(result) == ["VP", "VP-TH", "VP-TH-LT", "SNV", "STC"]
+    leaf = ["hungtv@gialai.gov.vn", "luutru@gialai.gov.vn"]  # hungtv@ is revoked: its mailbox is still restored
+    middle = sorted(leaf + ["tonghop@gialai.gov.vn", "daodt@gialai.gov.vn"])
+    assert result["VP-TH-LT"] == leaf
+    assert result["VP-TH"] == middle
+    assert result["VP"] == sorted(middle + ["vanphong@gialai.gov.vn", "locnv@gialai.gov.vn"])
+    assert result["SNV"] == ["locnv2@gialai.gov.vn", "sonoivu@gialai.gov.vn"]
+
+
+@pytest.mark.control("BAK-08")
+def test_a_mailbox_archived_then_removed_is_left_out():
+    directory = build()
+    # hungpv@ (STC) departed 2026-01-15: retained until 2026-07-15, then archive_then_remove
+    assert mail_agency_mailboxes(effective(directory, "2026-03-01"), directory["agency_parents"])["STC"] == [
+        "hungpv@gialai.gov.vn", "sotaichinh@gialai.gov.vn", "tamlt@gialai.gov.vn"]
+    assert mail_agency_mailboxes(effective(directory, "2026-11-28"), directory["agency_parents"])["STC"] == [
+        "sotaichinh@gialai.gov.vn", "tamlt@gialai.gov.vn"]
+
+
+def test_agency_codes_match_case_insensitively_and_accounts_without_agency_are_ignored():
+    parents = {"vp": None, "Vp-Th": "VP", "VP-TH-LT": "vp-th"}
+    accounts = [{"address": "LuuTru@GiaLai.gov.vn", "agency": "vp-th-lt", "action": "keep"},
+                {"address": "vanphong@gialai.gov.vn", "agency": "VP", "action": "keep"},
+                {"address": "khach@gialai.gov.vn", "action": "keep"}]
+    assert mail_agency_mailboxes(accounts, parents) == {
+        "vp": ["luutru@gialai.gov.vn", "vanphong@gialai.gov.vn"],
+        "Vp-Th": ["luutru@gialai.gov.vn"], "VP-TH-LT": ["luutru@gialai.gov.vn"]}
+    assert mail_agency_mailboxes([], {"VP": None}) == {"VP": []}
+
+
+@pytest.mark.parametrize("accounts, parents, words", [
+    ([], ["VP"], ["mapping", "list"]),
+    ([], {"VP": None, "VP-LT": "VP-XX"}, ["agency 'VP-LT' has unknown parent 'VP-XX'", "known: VP, VP-LT"]),
+    ([], {"A": "C", "B": "A", "C": "B", "D": None}, ["cycle", "A -> C -> B -> A"]),
+    ([], {"A": "a"}, ["cycle", "A -> A"]),
+    ([{"address": "hoatt@gialai.gov.vn", "agency": "SYT"}], {"VP": None, "VP-LT": "VP"},
+     ["account 'hoatt@gialai.gov.vn' has unknown agency 'SYT'", "known: VP, VP-LT"]),
+    ([], {"VP": None, "vp": None}, ["'VP' and 'vp'"]),
+])
+def test_bad_agency_tree_or_account_is_named(accounts, parents, words):
+    with pytest.raises(AnsibleFilterError) as exc:
+        mail_agency_mailboxes(accounts, parents)
+    for word in words:
+        assert word in exc.value.message
 
 
 # --------------------------------------------------------------------------- inventories
@@ -457,10 +526,10 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
     assert data["mail_accounts"] == "{{ mail_directory_result.accounts }}"
     derived = directory["accounts"]
 
-    # The same mailboxes with the same fields the roles read (every consumer sorts by address);
-    # the directory adds only agency, role and shared.
+    # The same mailboxes with the same fields the roles read (every consumer sorts by address),
+    # the same agency (restores by agency); the directory adds only role and shared.
     def project(account):
-        return {k: v for k, v in account.items() if k not in ("agency", "role", "shared")}
+        return {k: v for k, v in account.items() if k not in ("role", "shared")}
 
     assert sorted(map(project, derived), key=lambda a: a["address"]) == sorted(
         lab["mail_accounts"], key=lambda a: a["address"])
@@ -479,6 +548,16 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
 
     # The same aliases, in the same order, with the same targets and senders.
     assert mail_directory_aliases(directory, new) == lab["mail_aliases"]
+
+    # The same agency tree, hence the same mailboxes per agency for restores.
+    assert directory["agency_parents"] == lab["mail_agency_parents"] == {"VP": None, "VP-LT": "VP"}
+    assert data["mail_agency_parents"] == "{{ mail_directory_result.agency_parents }}"
+    assert data["backup_agencies"] == lab["backup_agencies"]
+    assert mail_agency_mailboxes(new, directory["agency_parents"]) == mail_agency_mailboxes(
+        old, lab["mail_agency_parents"]) == {
+        "VP": ["hoatt@gialai.gov.vn", "hungpv@gialai.gov.vn", "locnv@gialai.gov.vn", "luutru@gialai.gov.vn",
+               "namtq@gialai.gov.vn", "postmaster@gialai.gov.vn", "tamlt@gialai.gov.vn", "vanphong@gialai.gov.vn"],
+        "VP-LT": ["luutru@gialai.gov.vn"]}
 
 
 @pytest.mark.control("ACC-07")

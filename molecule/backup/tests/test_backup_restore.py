@@ -24,6 +24,7 @@ from tests.helpers.mailclient import IMAPS, make_message, smtp_send
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
+SUBUNIT = "luutru@gialai.gov.vn"  # the unit mailbox of VP-LT, a sub-unit of VP (lab: mail_agency_parents); quota 1M
 SUBJECTS = ["Báo cáo tháng 11 — Ủy ban", "Giấy mời họp: Sở Nội vụ", "日本語 / русский / ελληνικά", "plain ascii"]
 STATE: dict = {}
 
@@ -135,6 +136,11 @@ def test_seed_then_backup_during_delivery_loses_nothing(lab):
     seeded = {u: before[u] + len(SUBJECTS) + (1 if u == USERS[0] else 0) for u in USERS}
     have = wait_for_count(target, lab, seeded)
     assert have == seeded
+    # Two small messages for the sub-unit's mailbox (restored by agency later; its quota is 1M).
+    sub_before = len(mailbox_digests(target, lab, [SUBUNIT])[SUBUNIT])
+    for subject in SUBJECTS[:2]:
+        smtp_send(target, make_message("partner@example.org", [SUBUNIT], f"{subject} (Lưu trữ)", body="Hồ sơ lưu trữ\n"))
+    assert wait_for_count(target, lab, {SUBUNIT: sub_before + 2}) == {SUBUNIT: sub_before + 2}
     # Deliver while the backup runs.
     stop = threading.Event()
     sent = []
@@ -211,7 +217,7 @@ def test_wrong_repository_password_fails_clearly_and_changes_nothing(lab):
 @pytest.mark.control("BAK-01", "BAK-05", "BAK-08")
 def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     target = target_for(STORE, lab.hostname)
-    users = USERS + [POSTMASTER]
+    users = USERS + [POSTMASTER, SUBUNIT]
     expected = mailbox_digests(target, lab, users)
     size = store_host().run("du -sb /var/vmail | cut -f1").stdout.strip()
     # The store is lost: remove the container, start an empty one in its place.
@@ -275,6 +281,60 @@ def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
     assert set(want) <= set(now)
     assert len(set(now)) == len(now), "a message is there twice"
     assert len(set(now) - set(want)) == 1, "the newer message must be kept"
+    assert not host.file("/var/vmail/.restore-stage").exists
+
+
+def delete_first_message(target, lab, user):
+    """Flag the first INBOX message \\Deleted and expunge it, over IMAPS, as the user would."""
+    with IMAPS(target) as imap:
+        imap.login(user, lab.password(user))
+        imap.select("INBOX")
+        imap.store(b"1", "+FLAGS", "\\Deleted")
+        imap.expunge()
+        imap.logout()
+
+
+@pytest.mark.control("BAK-08")
+def test_restore_of_one_agency_brings_back_its_sub_units_and_nothing_else(lab):
+    """restore.yml -e backup_restore_scope=agency:<code>: the sub-unit alone, then the agency with its sub-unit."""
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    expected = STATE["expected"]
+    leader = USERS[0]  # locnv@, of VP itself
+    for user in (SUBUNIT, leader):
+        delete_first_message(target, lab, user)
+    now = mailbox_digests(target, lab, [SUBUNIT, leader])
+    assert {u: len(d) for u, d in now.items()} == {SUBUNIT: len(expected[SUBUNIT]) - 1,
+                                                   leader: len(expected[leader]) - 1}
+
+    # The sub-unit VP-LT (its code in lower case on purpose): luutru@ is back, VP's own locnv@ is not touched.
+    result = playbook("restore.yml", "--limit", STORE, "-e", "backup_restore_scope=agency:vp-lt")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    now = mailbox_digests(target, lab, [SUBUNIT, leader])
+    assert now[SUBUNIT] == expected[SUBUNIT]
+    assert len(now[leader]) == len(expected[leader]) - 1 and set(now[leader]) < set(expected[leader])
+
+    # The agency VP: every mailbox of VP and of its sub-unit.
+    result = playbook("restore.yml", "--limit", STORE, "-e", "backup_restore_scope=agency:VP")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    agency_of = {a["address"]: a.get("agency") for a in yaml.safe_load(
+        (ROOT / "inventories/lab/group_vars/all/mail.yml").read_text())["mail_accounts"]}
+    vp = [user for user in expected if agency_of[user] in ("VP", "VP-LT")]
+    assert sorted(vp) == sorted(expected), "every mailbox the rebuild proved belongs to VP or VP-LT"
+    now = mailbox_digests(target, lab, vp)
+    assert now[leader] == expected[leader]
+    assert now[SUBUNIT] == expected[SUBUNIT], "the sub-unit, restored before, must get no duplicates"
+    for user in vp:  # hoatt@ also keeps the newer message of the previous test
+        assert set(expected[user]) <= set(now[user]), user
+        assert len(set(now[user])) == len(now[user]), f"{user}: a message is there twice"
+
+    # An unknown agency: refused, naming it and the known codes, before anything changes.
+    count = sh(host, "find /var/vmail -type f | wc -l").stdout
+    result = playbook("restore.yml", "--limit", STORE, "-e", "backup_restore_scope=agency:NOPE")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "unknown agency NOPE" in out and "Known agencies: VP, VP-LT" in out, out[-3000:]
+    assert sh(host, "find /var/vmail -type f | wc -l").stdout == count
     assert not host.file("/var/vmail/.restore-stage").exists
 
 

@@ -1,0 +1,95 @@
+"""mail-backup-tool verify and merge with the scope mailboxes:<a>,<b>,... (restore of one agency).
+
+No restic needed: a snapshot is stood in for by a copy of the store in a staging
+directory, as restore.yml leaves it after restic restore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOL = ROOT / "roles" / "backup" / "files" / "mail-backup-tool"
+pytestmark = pytest.mark.control("BAK-08")
+BOXES = ("vanphong@gialai.gov.vn", "luutru@gialai.gov.vn", "sonoivu@gialai.gov.vn")
+SCOPE = "mailboxes:VanPhong@gialai.gov.vn, luutru@gialai.gov.vn"  # any case, spaces after commas
+
+
+def tool(*args: str) -> tuple[int, dict | str]:
+    done = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True)
+    try:
+        return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return done.returncode, done.stdout + done.stderr
+
+
+def maildir(vmail: Path, address: str) -> Path:
+    user, domain = address.split("@")
+    return vmail / domain / user / "Maildir"
+
+
+def names(vmail: Path, address: str) -> set[str]:
+    md = maildir(vmail, address)
+    return {str(p.relative_to(md)) for p in md.rglob("*") if p.is_file() and p.parent.name in ("cur", "new")}
+
+
+@pytest.fixture()
+def store(tmp_path):
+    """A live store, a manifest of it, a staged copy (the snapshot), then one message lost per mailbox."""
+    vmail = tmp_path / "vmail"
+    for n, address in enumerate(BOXES):
+        md = maildir(vmail, address)
+        for sub in ("cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"):
+            (md / sub).mkdir(parents=True)
+        (md / "cur" / f"17000000{n}0.M1P1.mail:2,S").write_bytes(f"Subject: Công văn {n}\n\nx\n".encode())
+        (md / "new" / f"17000000{n}1.M2P1.mail").write_bytes(f"Subject: Giấy mời {n}\n\ny\n".encode())
+        (md / ".Sent" / "cur" / f"17000000{n}2.M3P1.mail:2,S").write_bytes(b"Subject: sent\n\nz\n")
+    manifest = tmp_path / "state" / "manifest.json"
+    rc, out = tool("manifest", "--vmail", str(vmail), "--out", str(manifest))
+    assert rc == 0 and out["messages"] == 9, out
+    stage = tmp_path / "stage"
+    shutil.copytree(vmail, stage / str(vmail).lstrip("/"))
+    before = {a: names(vmail, a) for a in BOXES}
+    for address in BOXES:  # the user deletes a message after the snapshot
+        next((maildir(vmail, address) / "new").iterdir()).unlink()
+    return {"vmail": vmail, "manifest": manifest, "stage": stage, "before": before}
+
+
+def test_verify_counts_only_the_listed_mailboxes(store):
+    rc, out = tool("verify", "--manifest", str(store["manifest"]), "--root", str(store["vmail"]), "--scope", SCOPE)
+    assert rc == 1
+    assert out["mailboxes"] == 2 and out["expected"] == 6 and out["present"] == 4
+    assert sorted(m.split()[0] for m in out["missing"]) == ["luutru@gialai.gov.vn", "vanphong@gialai.gov.vn"]
+    rc, out = tool("verify", "--manifest", str(store["manifest"]), "--root", str(store["vmail"]),
+                   "--scope", "mailboxes:sonoivu@gialai.gov.vn")
+    assert rc == 1 and out["mailboxes"] == 1 and out["missing"][0].startswith("sonoivu@gialai.gov.vn ")
+
+
+def test_merge_restores_only_the_listed_mailboxes(store):
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    rc, out = tool("merge", "--manifest", str(store["manifest"]), "--stage", str(store["stage"]),
+                   "--vmail", str(store["vmail"]), "--owner", owner, "--scope", SCOPE)
+    assert rc == 0, out
+    assert out["mailboxes_restored"] == ["luutru@gialai.gov.vn", "vanphong@gialai.gov.vn"]
+    assert out["moved"] == 2 and out["already_present"] == 4
+    assert out["missing"] == [] and out["changed"] == []
+    for address in ("vanphong@gialai.gov.vn", "luutru@gialai.gov.vn"):
+        assert names(store["vmail"], address) == store["before"][address]
+    # the mailbox outside the scope still lacks its message
+    left = names(store["vmail"], "sonoivu@gialai.gov.vn")
+    assert len(left) == 2 and left < store["before"]["sonoivu@gialai.gov.vn"]
+
+
+@pytest.mark.parametrize("scope, words", [("mailboxes:", "names no mailbox"), ("mailboxes: , ", "names no mailbox"),
+                                          ("agency:VP", "mailboxes:<address>,<address>")])
+def test_an_empty_or_unknown_scope_is_refused(store, scope, words):
+    rc, out = tool("verify", "--manifest", str(store["manifest"]), "--root", str(store["vmail"]), "--scope", scope)
+    assert rc != 0 and words in out
