@@ -258,6 +258,16 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     STATE["expected"] = expected
 
 
+def delete_first_message(target, lab, user):
+    """Flag the first INBOX message \\Deleted and expunge it, over IMAPS, as the user would."""
+    with IMAPS(target) as imap:
+        imap.login(user, lab.password(user))
+        imap.select("INBOX")
+        imap.store(b"1", "+FLAGS", "\\Deleted")
+        imap.expunge()
+        imap.logout()
+
+
 @pytest.mark.control("BAK-08")
 def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
     host = store_host()
@@ -267,12 +277,7 @@ def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
     newer = make_message("partner@example.org", [user], "Thư mới sau bản sao lưu")
     smtp_send(target, newer)
     wait_for_count(target, lab, {user: len(STATE["expected"][user]) + 1})
-    with IMAPS(target) as imap:
-        imap.login(user, lab.password(user))
-        imap.select("INBOX")
-        imap.store(b"1", "+FLAGS", "\\Deleted")
-        imap.expunge()
-        imap.logout()
+    delete_first_message(target, lab, user)
     result = playbook("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{user}")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     now = mailbox_digests(target, lab, [user])[user]
@@ -282,16 +287,6 @@ def test_restore_adds_no_duplicates_and_keeps_newer_mail(lab):
     assert len(set(now)) == len(now), "a message is there twice"
     assert len(set(now) - set(want)) == 1, "the newer message must be kept"
     assert not host.file("/var/vmail/.restore-stage").exists
-
-
-def delete_first_message(target, lab, user):
-    """Flag the first INBOX message \\Deleted and expunge it, over IMAPS, as the user would."""
-    with IMAPS(target) as imap:
-        imap.login(user, lab.password(user))
-        imap.select("INBOX")
-        imap.store(b"1", "+FLAGS", "\\Deleted")
-        imap.expunge()
-        imap.logout()
 
 
 @pytest.mark.control("BAK-08")
