@@ -11,6 +11,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/lab/containers.conf}"
 export ANSIBLE_CONFIG="$here/ansible.cfg"
+# Mitogen (plugins/strategy/mail_mitogen_linear.py); MAIL_ANSIBLE_STRATEGY=linear for the plain strategy.
+export ANSIBLE_STRATEGY="${MAIL_ANSIBLE_STRATEGY:-mail_mitogen_linear}"
 export PATH="$here/.venv/bin:$PATH"
 network=mail-lab
 declare -A images=(

@@ -1,0 +1,44 @@
+"""The linear strategy run by Mitogen, with the lab's podman connection redirected too.
+
+Mitogen for Ansible (PyPI ``mitogen``, pinned in requirements.txt) keeps one
+Python interpreter per host for the whole run instead of starting one per
+task, and caches the modules it sends. Its strategy redirects the stock
+transports (``ssh``, ``podman``, ``local`` ...) to its own. The lab and Molecule
+reach containers through ``podman_pipelined`` (plugins/connection), which
+Mitogen does not know: this strategy adds it to the redirected names, so that
+it becomes ``mitogen_podman_pipelined`` (plugins/connection, Mitogen's podman
+transport) while the strategy is on, and stays ``podman_pipelined`` when it is
+off. One switch, one inventory.
+
+Turn it on with ``ANSIBLE_STRATEGY=mail_mitogen_linear`` (the Makefile does for
+the lab, Molecule and the benchmark); ``ANSIBLE_STRATEGY=linear`` is the plain
+strategy. ``ansible.cfg`` keeps the plain one for production: Mitogen over
+SSH with ``become`` is not exercised by this project's tests.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: mail_mitogen_linear
+short_description: Mitogen's linear strategy, with podman_pipelined redirected to Mitogen's podman transport
+description:
+  - Mitogen for Ansible's mitogen_linear strategy; the connection podman_pipelined is run by Mitogen too.
+author: gialai-mail
+"""
+
+import ansible_mitogen.loaders
+import ansible_mitogen.strategy
+
+# Redirected: the lab's podman_pipelined. Not redirected: local. The controller's
+# own tasks (the internal CA, Molecule's create and destroy playbooks, whose
+# async container start never completed under mitogen_local) keep Ansible's
+# local connection; Mitogen runs mixed targets, each action on its own transport.
+ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = tuple(
+    name for name in ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS if name != "local"
+) + ("podman_pipelined",)
+
+_Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
+
+
+class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):
+    """mitogen_linear."""
