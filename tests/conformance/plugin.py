@@ -22,9 +22,10 @@ import pytest
 from tests.conformance.catalogue import ROOT, catalogue
 
 __all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_runtest_makereport",
-           "pytest_sessionfinish", "pytest_terminal_summary", "evidence"]
+           "pytest_runtest_logreport", "pytest_sessionfinish", "pytest_terminal_summary", "evidence"]
 
 _RESULTS_KEY = pytest.StashKey[list]()
+_CONFIG: list = []  # the session's config, for pytest_runtest_logreport (which is not handed it)
 _VERDICT = {"pass": "ĐẠT / PASS", "fail": "KHÔNG ĐẠT / FAIL", "n/a": "KHÔNG ÁP DỤNG / N/A"}
 
 
@@ -41,6 +42,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "control(*ids): conformance controls this test proves "
                                        "(tests/conformance/controls/*.yml)")
     config.stash[_RESULTS_KEY] = []
+    _CONFIG[:] = [config]
     if getattr(config.option, "xmlpath", None) is None and hasattr(config.option, "xmlpath"):
         _report_dir().mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(_report_dir() / "junit.xml")
@@ -94,11 +96,19 @@ def pytest_runtest_makereport(item, call):
             why = getattr(report.longrepr, "reprcrash", None)
             why = why.message if why is not None else str(report.longrepr)[-300:]
         evid = [v for k, v in item.user_properties if k == "evidence"]
-        item.config.stash[_RESULTS_KEY].append({
+        # On the report itself: under pytest-xdist the report travels from the worker
+        # that ran the test to the controller, which alone writes the conformance report.
+        report.conformance_row = {
             "host": _host_of(item), "test": item.nodeid.split("::", 1)[-1], "controls": ids,
             "state": state, "why": " ".join(str(why).split())[:400], "evidence": evid,
             "doc": (item.obj.__doc__ or "").strip().split("\n")[0] if getattr(item, "obj", None) else "",
-        })
+        }
+
+
+def pytest_runtest_logreport(report):
+    row = getattr(report, "conformance_row", None)
+    if row and _CONFIG:
+        _CONFIG[0].stash[_RESULTS_KEY].append(row)
 
 
 def _cell(text: str) -> str:
@@ -108,7 +118,7 @@ def _cell(text: str) -> str:
 def write_reports(results: list[dict], run: str) -> list:
     controls = catalogue()
     by_host: dict[str, list[dict]] = defaultdict(list)
-    for r in results:
+    for r in sorted(results, key=lambda r: r["test"]):  # the same order however the tests were spread
         by_host[r["host"]].append(r)
     written = []
     out = ROOT / "reports" / "conformance" / run
@@ -162,6 +172,8 @@ def write_reports(results: list[dict], run: str) -> list:
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: the controller writes the report
     results = session.config.stash.get(_RESULTS_KEY, [])
     if results:
         session.config._conformance_written = write_reports(results, _run_name())
