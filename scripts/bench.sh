@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Benchmark (prints figures; asserts nothing):
-#   1. converge wall time of playbooks/site.yml on a fresh all-in-one Debian 13 container
-#   2. the floor: a plain `apt-get install` of the same packages on another fresh container
-#   3. their ratio
-#   4. second-run wall time and changed count
-#   5. antivirus throughput (scripts/bench_av.py): msg/s with and without clamav-milter
-#   6. playbooks/accounts.yml with 10,000 generated accounts: first and second run (scripts/bench_accounts.py)
+# Benchmark (prints figures; asserts nothing). Against fresh all-in-one Debian 13
+# containers made from the lab image, with the lab inventory's data:
+#
+#   scripts/bench.sh          (make bench) for each strategy, Mitogen
+#                             (mail_mitogen_linear) and the plain one (linear),
+#                             side by side in one run:
+#                               - the first converge of playbooks/site.yml,
+#                               - an idle second run (changed count, seconds per task),
+#                             then the floor: a plain `apt-get install` of the same
+#                             packages on another fresh container, and converge/floor;
+#                             then the antivirus throughput (scripts/bench_av.py) and
+#                             accounts at scale (scripts/bench_accounts.py) on the
+#                             Mitogen-converged host.
+#   scripts/bench.sh --short  (part of make test, so the benchmark cannot rot unseen)
+#                             one converge and one idle re-run with the default
+#                             strategy (MAIL_ANSIBLE_STRATEGY, default Mitogen).
+#
+# BENCH_STRATEGIES="mail_mitogen_linear linear" chooses the strategies of the full run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -13,53 +24,100 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/lab/containers.conf}"
 export ANSIBLE_CONFIG="$here/ansible.cfg" ANSIBLE_NOCOLOR=1
 export PATH="$here/.venv/bin:$PATH"
 image="${MAIL_IMAGE_DEBIAN13:-localhost/debian13-systemd:latest}"
+short=false
+[ "${1:-}" = --short ] && short=true
+if $short; then
+  strategies=("${MAIL_ANSIBLE_STRATEGY:-mail_mitogen_linear}")
+else
+  read -r -a strategies <<<"${BENCH_STRATEGIES:-mail_mitogen_linear linear}"
+fi
+prefix="bench-$$"
 work=$(mktemp -d)
-cleanup() { podman rm -f bench-mail13 bench-floor13 >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() {
+  podman rm -f $(podman ps -aq --filter "name=^${prefix}-") >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
-cleanup; work=$(mktemp -d)
 
 start() {
-  podman run -d --name "$1" --hostname mail.gialai.gov.vn --systemd=always "$image" /lib/systemd/systemd >/dev/null
-  for _ in $(seq 30); do
+  # NET_ADMIN: the firewall role loads nftables in the container's own network namespace.
+  podman run -d --name "$1" --hostname mail.gialai.gov.vn --cap-add NET_ADMIN --systemd=always \
+    "$image" /lib/systemd/systemd >/dev/null
+  for _ in $(seq 60); do
     case "$(podman exec "$1" systemctl is-system-running 2>/dev/null || true)" in running|degraded) return ;; esac
     sleep 1
   done
 }
 
-# The inventory: the lab's data, one fresh host.
-cp -r inventories/lab/group_vars "$work/"
-cat > "$work/hosts.yml" <<INV
+inventory() {  # the lab's data, one fresh host
+  mkdir -p "$work/$1"
+  cp -r inventories/lab/group_vars "$work/$1/"
+  cat > "$work/$1/hosts.yml" <<INV
 all:
   children:
-    mail_mx: {hosts: {bench-mail13: {}}}
-    mail_store: {hosts: {bench-mail13: {}}}
+    mail_mx: {hosts: {$1: {}}}
+    mail_store: {hosts: {$1: {}}}
   vars: {ansible_connection: podman_pipelined, ansible_python_interpreter: /usr/bin/python3}
 INV
+}
 
 now() { date +%s.%N; }
-start bench-mail13
-t0=$(now); ansible-playbook -i "$work/hosts.yml" playbooks/site.yml > "$work/run1.log"; t1=$(now)
-ansible-playbook -i "$work/hosts.yml" playbooks/site.yml > "$work/run2.log"; t2=$(now)
-changed2=$(grep -E '^bench-mail13 ' "$work/run2.log" | sed -E 's/.*changed=([0-9]+).*/\1/')
+recap() { grep -E "^$1 +:" "$2" | tail -1; }
+field() { sed -E "s/.* $1=([0-9]+).*/\1/"; }
 
-# The floor: the packages the converge installed, with apt-get alone.
-packages=$(podman exec bench-mail13 sh -c "apt-mark showmanual" | tr '\n' ' ')
-start bench-floor13
+declare -A converge idle changed tasks
+for strategy in "${strategies[@]}"; do
+  host="$prefix-${strategy//_/-}"
+  inventory "$host"
+  start "$host"
+  log="$work/$host"
+  t0=$(now)
+  ANSIBLE_STRATEGY=$strategy ansible-playbook -i "$log/hosts.yml" playbooks/site.yml > "$log/run1.log" 2>&1 \
+    || { tail -40 "$log/run1.log"; echo "bench: the first converge ($strategy) failed" >&2; exit 1; }
+  t1=$(now)
+  ANSIBLE_STRATEGY=$strategy ansible-playbook -i "$log/hosts.yml" playbooks/site.yml > "$log/run2.log" 2>&1 \
+    || { tail -40 "$log/run2.log"; echo "bench: the second run ($strategy) failed" >&2; exit 1; }
+  t2=$(now)
+  converge[$strategy]=$(echo "$t1 - $t0" | bc)
+  idle[$strategy]=$(echo "$t2 - $t1" | bc)
+  line=$(recap "$host" "$log/run2.log")
+  changed[$strategy]=$(echo "$line" | field changed)
+  tasks[$strategy]=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+  last_host=$host
+done
+
+echo
+echo "fresh Debian 13 all-in-one, playbooks/site.yml with the lab data ($(nproc) cores)"
+printf '  %-34s' "strategy"; for s in "${strategies[@]}"; do printf ' %22s' "$s"; done; echo
+printf '  %-34s' "first converge (s)"; for s in "${strategies[@]}"; do printf ' %22.1f' "${converge[$s]}"; done; echo
+printf '  %-34s' "idle re-run (s)"; for s in "${strategies[@]}"; do printf ' %22.1f' "${idle[$s]}"; done; echo
+printf '  %-34s' "idle re-run: changed"; for s in "${strategies[@]}"; do printf ' %22s' "${changed[$s]}"; done; echo
+printf '  %-34s' "idle re-run: tasks (ok + skipped)"; for s in "${strategies[@]}"; do printf ' %22s' "${tasks[$s]}"; done; echo
+printf '  %-34s' "idle re-run: seconds per task"; for s in "${strategies[@]}"; do
+  printf ' %22.3f' "$(echo "scale=4; ${idle[$s]} / ${tasks[$s]}" | bc)"; done; echo
+$short && exit 0
+
+# The floor: the packages the converge installed, with apt-get alone, on the same image.
+packages=$(podman exec "$last_host" sh -c "apt-mark showmanual" | tr '\n' ' ')
+floor="$prefix-floor"
+start "$floor"
 t3=$(now)
-podman exec bench-floor13 sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages" > "$work/floor.log" 2>&1
+podman exec "$floor" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages" \
+  > "$work/floor.log" 2>&1
 t4=$(now)
+podman rm -f "$floor" >/dev/null
+f=$(echo "$t4 - $t3" | bc)
+printf '  %-34s' "apt-get install floor (s)"; for s in "${strategies[@]}"; do printf ' %22.1f' "$f"; done; echo
+printf '  %-34s' "ratio converge / floor"; for s in "${strategies[@]}"; do
+  printf ' %22.2f' "$(echo "scale=4; ${converge[$s]} / $f" | bc)"; done; echo
 
-awk -v c="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$t2 - $t1" | bc)" -v f="$(echo "$t4 - $t3" | bc)" -v ch="$changed2" 'BEGIN {
-  printf "fresh Debian 13 all-in-one (base + tls + clamav + postfix + dovecot)\n"
-  printf "  converge (first run)          %7.1f s\n", c
-  printf "  apt-get install floor         %7.1f s\n", f
-  printf "  ratio converge / floor        %7.2f\n", c / f
-  printf "  second run                    %7.1f s, changed=%s\n", s, ch
-}'
+# The Mitogen-converged host (the first strategy's) for the throughput figures.
+host="$prefix-${strategies[0]//_/-}"
+for s in "${strategies[@]:1}"; do podman rm -f "$prefix-${s//_/-}" >/dev/null; done
 
-# Antivirus throughput on the converged host (the floor container is no longer needed).
-podman rm -f bench-floor13 >/dev/null 2>&1 || true
-python3 scripts/bench_av.py --container bench-mail13
+# Antivirus throughput on the converged host.
+python3 scripts/bench_av.py --container "$host"
 
 # Accounts at scale: playbooks/accounts.yml with 10,000 generated accounts, twice.
-python3 scripts/bench_accounts.py --container bench-mail13 --accounts "${BENCH_ACCOUNTS:-10000}"
+ANSIBLE_STRATEGY=${strategies[0]} python3 scripts/bench_accounts.py --container "$host" \
+  --accounts "${BENCH_ACCOUNTS:-10000}"
