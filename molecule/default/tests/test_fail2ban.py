@@ -48,6 +48,8 @@ for i in range(tries):
                 try:
                     c.login("vanphong@gialai.gov.vn", "wrong-password-%%d" %% i)
                     replies.append("accepted")
+                except smtplib.SMTPServerDisconnected as e:  # the ban took effect during the try
+                    replies.append("error:%%s" %% e)
                 except smtplib.SMTPException as e:
                     replies.append(str(getattr(e, "smtp_code", e)))
         else:
@@ -55,6 +57,8 @@ for i in range(tries):
             try:
                 c.login("vanphong@gialai.gov.vn", "wrong-password-%%d" %% i)
                 replies.append("accepted")
+            except imaplib.IMAP4.abort as e:  # the ban took effect during the try
+                replies.append("error:%%s" %% e)
             except imaplib.IMAP4.error as e:
                 replies.append("NO")
             finally:
