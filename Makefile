@@ -9,7 +9,7 @@ export MAIL_IAC_ROOT := $(CURDIR)
 export MAIL_ANSIBLE_STRATEGY ?= mail_mitogen_linear
 VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
-SCENARIOS ?= default edge backup
+SCENARIOS ?= default debian12 edge backup
 
 .PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench bench-short audit clean
 
