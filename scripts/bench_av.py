@@ -89,11 +89,22 @@ def main() -> int:
     version = sh(c, "clamd --version")
     cases = [("1 KB", 1024, args.small), ("100 KB", 100 * 1024, args.large)]
     # "without AV" keeps every other milter (OpenDKIM, OpenDMARC): the ratio is ClamAV's alone.
+    # clamav-milter's socket, as clamav-milter.conf names it (inet:PORT@HOST or a unix path).
+    sock = sh(c, "sed -n 's/^MilterSocket[[:space:]]*//p' /etc/clamav/clamav-milter.conf").strip()
+    if sock.startswith("inet:"):
+        port, _, host = sock[len("inet:"):].partition("@")
+        clamav = {f"inet:{host or 'localhost'}:{port}", f"inet:[{host}]:{port}"}
+    else:
+        clamav = {sock, f"unix:{sock}"}
+
+    def is_clamav(milter: str) -> bool:
+        return milter in clamav or (sock and not sock.startswith("inet:") and milter.endswith(sock))
+
     on, off = [], []
     for param in ("smtpd_milters", "non_smtpd_milters"):
         value = sh(c, f"postconf -h {param}")
         on.append(f"{param}={value}")
-        off.append(f"{param}=" + ", ".join(m for m in (x.strip() for x in value.split(",")) if m and "clamav" not in m))
+        off.append(f"{param}=" + ", ".join(m for m in (x.strip() for x in value.split(",")) if m and not is_clamav(m)))
     if on == off:
         raise SystemExit(f"{c}: no clamav-milter among Postfix's milters ({on})")
     rows = []
