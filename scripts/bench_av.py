@@ -89,16 +89,13 @@ def main() -> int:
     version = sh(c, "clamd --version")
     cases = [("1 KB", 1024, args.small), ("100 KB", 100 * 1024, args.large)]
     # "without AV" keeps every other milter (OpenDKIM, OpenDMARC): the ratio is ClamAV's alone.
-    # clamav-milter's socket, as clamav-milter.conf names it (inet:PORT@HOST or a unix path).
+    # clamav-milter's socket as clamav-milter.conf names it (inet:PORT@HOST or a unix path);
+    # Postfix names the same socket inet:HOST:PORT or unix:PATH, so the two share their end.
     sock = sh(c, "sed -n 's/^MilterSocket[[:space:]]*//p' /etc/clamav/clamav-milter.conf").strip()
-    if sock.startswith("inet:"):
-        port, _, host = sock[len("inet:"):].partition("@")
-        clamav = {f"inet:{host or 'localhost'}:{port}", f"inet:[{host}]:{port}"}
-    else:
-        clamav = {sock, f"unix:{sock}"}
+    end = ":" + sock[len("inet:"):].partition("@")[0] if sock.startswith("inet:") else sock
 
     def is_clamav(milter: str) -> bool:
-        return milter in clamav or (sock and not sock.startswith("inet:") and milter.endswith(sock))
+        return bool(sock) and milter.endswith(end)
 
     on, off = [], []
     for param in ("smtpd_milters", "non_smtpd_milters"):

@@ -100,3 +100,14 @@ def changed_counts(stdout: str) -> dict[str, int]:
     """{host: changed} from an ansible-playbook PLAY RECAP (colour codes ignored)."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", plain, re.M)}
+
+
+def wait_listening(host, port: int, seconds: int = 60) -> None:
+    """Wait (bounded) until something listens on TCP `port` in the testinfra `host`.
+
+    A unit that systemctl has started is not yet listening: on a loaded machine
+    a Python daemon takes seconds to bind. Fails naming the port when time runs out.
+    """
+    waited = host.run(f"for i in $(seq {seconds * 2}); do ss -Htln 'sport = :{port}' | grep -q . && exit 0; "
+                      "sleep 0.5; done; exit 1")
+    assert waited.rc == 0, f"nothing listened on port {port} within {seconds} s"

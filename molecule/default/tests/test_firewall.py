@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.helpers.lab import wait_listening
 from tests.helpers.outside import container_network, run_client
 
 # What an outside client may reach on an all-in-one host (mail_mx + mail_store).
@@ -34,10 +35,7 @@ print(json.dumps(res))
 def decoy(mail):
     """Something listening on a port no group opens (8025), to show the firewall, not the daemon, refuses."""
     mail.host.run("systemd-run --unit=fw-decoy --property=RuntimeMaxSec=600 python3 -m http.server 8025")
-    # The unit is started, not yet listening: on a loaded machine Python takes seconds to bind.
-    waited = mail.host.run("for i in $(seq 120); do ss -Htln 'sport = :8025' | grep -q . && exit 0; sleep 0.5; done; "
-                           "systemctl status fw-decoy --no-pager; exit 1")
-    assert waited.rc == 0, "the decoy never listened on 8025:\n" + waited.stdout
+    wait_listening(mail.host, 8025)
     yield 8025
     mail.host.run("systemctl stop fw-decoy")
 

@@ -13,8 +13,10 @@ import dns.resolver
 import dns.zone
 import pytest
 
-from tests.helpers.lab import container_address
+from tests.helpers.lab import container_address, wait_listening
 from tests.helpers.mailclient import SMTPS, imap_wait_for, make_message, smtp_send
+
+RATELIMIT_PORT = 10040  # postfix_ratelimit_port (roles/postfix/defaults; the edge inventory keeps it)
 
 SELECTOR = "s202611"
 
@@ -146,11 +148,7 @@ def _submit(edge, user, rcpt="hoatt@gialai.gov.vn"):
 def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_user(edge):
     host = edge.mail.host
     assert host.run("systemctl restart postfix-ratelimit").rc == 0  # a fresh window
-    # Started is not listening yet: wait (bounded) until the policy daemon accepts connections.
-    port = host.run("systemctl show -p ExecStart --value postfix-ratelimit | grep -o '127.0.0.1:[0-9]*' | head -1")
-    waited = host.run(f"for i in $(seq 120); do ss -Htln 'sport = :{port.stdout.strip().split(':')[-1]}' | grep -q . "
-                      "&& exit 0; sleep 0.5; done; exit 1")
-    assert port.stdout.strip() and waited.rc == 0, "postfix-ratelimit never listened: " + port.stdout
+    wait_listening(host, RATELIMIT_PORT)
     since, user = _now(host), "locnv@gialai.gov.vn"
     for _n in range(3):  # the edge inventory's default class: 3 messages an hour
         assert _submit(edge, user) == {}
