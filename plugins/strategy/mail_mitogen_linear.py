@@ -29,16 +29,37 @@ author: gialai-mail
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
 
-# Redirected: the lab's podman_pipelined. Not redirected: local. The controller's
-# own tasks (the internal CA, Molecule's create and destroy playbooks, whose
-# async container start never completed under mitogen_local) keep Ansible's
-# local connection; Mitogen runs mixed targets, each action on its own transport.
+# Redirected: the lab's podman_pipelined. local only for a task delegated to the
+# controller (the internal CA's key, request and certificate, the host
+# certificate's signature: one persistent interpreter instead of a new Python
+# and a new import of cryptography each). A play that runs on the controller
+# itself keeps Ansible's local connection: Molecule's create playbook, whose
+# async container start never completed under mitogen_local.
 ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS = tuple(
     name for name in ansible_mitogen.strategy.REDIRECTED_CONNECTION_PLUGINS if name != "local"
 ) + ("podman_pipelined",)
+
+# Set in the strategy process just before the worker for a task is forked
+# (StrategyBase._queue_task starts it), so the worker reads its own task's value.
+_TASK = {"delegated": False}
+_mitogen_get_with_context = ansible_mitogen.strategy.wrap_connection_loader__get_with_context
+
+
+def _get_with_context(name, *args, **kwargs):
+    if name == "local" and _TASK["delegated"]:
+        return ansible_mitogen.loaders.connection_loader__get_with_context("mitogen_local", *args, **kwargs)
+    return _mitogen_get_with_context(name, *args, **kwargs)
+
+
+# Mitogen's wrapper installer reads this module global when the strategy starts.
+ansible_mitogen.strategy.wrap_connection_loader__get_with_context = _get_with_context
 
 _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
 
 class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Linear):
-    """mitogen_linear."""
+    """mitogen_linear, with local redirected for delegated tasks only."""
+
+    def _queue_task(self, host, task, task_vars, play_context):
+        _TASK["delegated"] = task.delegate_to is not None
+        return super()._queue_task(host, task, task_vars, play_context)
