@@ -75,4 +75,4 @@ audit: setup
 	ansible-playbook -i $(INVENTORY) playbooks/audit.yml
 
 clean: lab-destroy
-	-for s in $(SCENARIOS); do molecule destroy -s $$s; done
+	-for s in $(SCENARIOS); do molecule -c .config/molecule/config.yml destroy -s $$s; done

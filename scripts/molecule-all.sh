@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the given Molecule scenarios (`molecule test -s <name>`), MOLECULE_JOBS at
+# Run the given Molecule scenarios (`molecule test -s <name>`, with the shared
+# base .config/molecule/config.yml), MOLECULE_JOBS at
 # a time (default: all at once; scenarios use their own containers and
 # networks), each into reports/molecule/<name>.log. Prints every log when it is
 # done, then a summary with wall times; exits non-zero if any scenario failed.
@@ -13,7 +14,7 @@ start_all=$(date +%s)
 run_one() {
   local s=$1 t0 rc
   t0=$(date +%s)
-  molecule test -s "$s" >"$logs/$s.log" 2>&1
+  molecule -c .config/molecule/config.yml test -s "$s" >"$logs/$s.log" 2>&1
   rc=$?
   echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
 }
