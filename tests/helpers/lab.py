@@ -111,3 +111,10 @@ def wait_listening(host, port: int, seconds: int = 60) -> None:
     waited = host.run(f"for i in $(seq {seconds * 2}); do ss -Htln 'sport = :{port}' | grep -q . && exit 0; "
                       "sleep 0.5; done; exit 1")
     assert waited.rc == 0, f"nothing listened on port {port} within {seconds} s"
+
+
+def wait_for_path(host, path: str, seconds: int = 60) -> None:
+    """Wait (bounded) until the UNIX socket `path` exists in the testinfra `host`
+    (a milter started by systemctl binds it a moment later). Fails naming it."""
+    waited = host.run(f"for i in $(seq {seconds * 2}); do test -S '{path}' && exit 0; sleep 0.5; done; exit 1")
+    assert waited.rc == 0, f"no socket {path} within {seconds} s"

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.helpers.lab import wait_for_path
 from tests.helpers.mailclient import SMTP, SMTPS, imap_wait_for, make_message, smtp_send
 
 OUTSIDE = "sender@partner.example"
@@ -240,3 +241,82 @@ def test_message_over_size_limit_is_refused(mail):
         client.ehlo()
         code, reply = client.docmd("MAIL", f"FROM:<{OUTSIDE}> SIZE=60000000")
         assert code == 552, reply
+
+
+# --- The From: header on submission (postfix-fromguard, SMTP-11/12) ---------------
+
+LOC, HOA, UNIT = "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"
+GUARD_SOCKET = "/var/spool/postfix/fromguard/fromguard.sock"
+
+
+def _submit(mail, port, login, header_from, *, envelope=None, subject="From check"):
+    """Submit as `login` with the given From: header; the message (sent) or the SMTP error."""
+    msg = make_message(header_from, [HOA], subject)
+    try:
+        smtp_send(mail.target, msg, port=port, starttls=port == 587, implicit_tls=port == 465,
+                  login=(login, mail.lab.password(login)), sender=envelope or login, recipients=[HOA])
+    except smtplib.SMTPResponseException as exc:
+        return exc
+    return msg
+
+
+@pytest.mark.control("SMTP-11")
+@pytest.mark.parametrize("port", [587, 465])
+@pytest.mark.parametrize("header_from,reason", [
+    ("Chu tich UBND <chutich@gialai.gov.vn>", b"is not an address locnv@gialai.gov.vn may send as"),
+    (f"<{LOC}>, <chutich@gialai.gov.vn>", b"exactly one address"),
+    (f'"chutich@gialai.gov.vn" <{LOC}>', b"shows another address"),
+])
+def test_a_forged_from_header_is_refused_on_submission(mail, port, header_from, reason):
+    # the envelope sender is the login's own (the envelope check passes): only the header lies
+    got = _submit(mail, port, LOC, header_from)
+    assert isinstance(got, smtplib.SMTPDataError), f"accepted: From: {header_from}"
+    assert got.smtp_code == 550 and b"5.7.1" in got.smtp_error and reason in got.smtp_error, got
+
+
+@pytest.mark.control("SMTP-11")
+@pytest.mark.parametrize("port", [587, 465])
+def test_own_address_with_a_vietnamese_display_name_is_delivered(mail, port):
+    # EmailMessage writes the name as an RFC 2047 encoded word (=?utf-8?...?=)
+    msg = _submit(mail, port, LOC, f"Nguyễn Văn Lộc <{LOC}>")
+    assert not isinstance(msg, Exception), msg
+    assert len(imap_wait_for(mail.target, HOA, mail.lab.password(HOA), msg["Message-ID"])) == 1
+
+
+@pytest.mark.control("SMTP-11")
+def test_a_granted_unit_mailbox_in_from_is_delivered_an_ungranted_one_refused(mail):
+    msg = _submit(mail, 587, HOA, f"Văn phòng UBND tỉnh <{UNIT}>", envelope=UNIT)
+    assert not isinstance(msg, Exception), msg
+    assert len(imap_wait_for(mail.target, HOA, mail.lab.password(HOA), msg["Message-ID"])) == 1
+    # locnv has no grant: refused in the header even with his own envelope sender
+    got = _submit(mail, 587, LOC, f"Văn phòng UBND tỉnh <{UNIT}>")
+    assert isinstance(got, smtplib.SMTPDataError) and got.smtp_code == 550, got
+
+
+@pytest.mark.control("SMTP-11")
+@pytest.mark.parametrize("port", [587, 465])
+def test_a_null_envelope_sender_is_refused_after_login(mail, port):
+    cls = SMTPS if port == 465 else SMTP
+    with cls(mail.target, port) as client:
+        client.ehlo()
+        if port == 587:
+            client.starttls()
+            client.ehlo()
+        client.login(LOC, mail.lab.password(LOC))
+        code, reply = client.mail("")
+        assert code == 550 and b"null envelope sender" in reply, (code, reply)
+
+
+@pytest.mark.control("SMTP-12")
+def test_submission_waits_while_the_from_check_is_down(mail):
+    assert mail.host.run("systemctl stop postfix-fromguard").rc == 0
+    try:
+        got = _submit(mail, 587, LOC, f"<{LOC}>", subject="From check down")
+        assert isinstance(got, smtplib.SMTPResponseException), "accepted with the From check down"
+        assert 400 <= got.smtp_code < 500, got
+    finally:
+        assert mail.host.run("systemctl start postfix-fromguard").rc == 0
+        wait_for_path(mail.host, GUARD_SOCKET)
+    msg = _submit(mail, 587, LOC, f"<{LOC}>", subject="From check back")
+    assert not isinstance(msg, Exception), msg
+    assert len(imap_wait_for(mail.target, HOA, mail.lab.password(HOA), msg["Message-ID"])) == 1
