@@ -29,25 +29,27 @@ image_for() {
 # An image made by another version of this recipe is made again.
 recipe=$(sha256sum "$0" | cut -c1-16)
 
-for suite in "${suites[@]}"; do
+build_one() {  # suite: build (or keep, or pull) its image; its own output, its own exit status
+  local suite=$1 image have rootfs
   image=$(image_for "$suite")
   if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then
     have=$(podman image inspect -f '{{ index .Labels "mail.recipe" }}' "$image" 2>/dev/null || true)
     if [ "${image#localhost/}" = "$image" ] || [ "$have" = "$recipe" ]; then
       echo "image $image exists (REBUILD=1 to rebuild)"
-      continue
+      return 0
     fi
     echo "image $image was made by another recipe (${have:-none}): rebuilding"
   fi
   if [ "${image#localhost/}" = "$image" ] && podman pull "$image" 2>/dev/null; then
-    echo "pulled $image"; continue
+    echo "pulled $image"; return 0
   fi
   rootfs=$(mktemp -d /var/tmp/mailimg-"$suite".XXXXXX)
-  trap 'rm -rf "$rootfs"' EXIT
+  # shellcheck disable=SC2064  # the path is fixed now, on purpose
+  trap "rm -rf '$rootfs' '$rootfs.log'" EXIT
   echo "building $image from $mirror ($suite) ..."
   debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,python3,iproute2,ca-certificates,dbus,procps \
-    "$suite" "$rootfs" "$mirror" > "$rootfs.log" 2>&1 || { tail -20 "$rootfs.log"; exit 1; }
+    "$suite" "$rootfs" "$mirror" > "$rootfs.log" 2>&1 || { tail -20 "$rootfs.log"; return 1; }
   # The image's apt points at the same mirror; roles manage sources from there on.
   rm -f "$rootfs/etc/apt/sources.list"
   cat > "$rootfs/etc/apt/sources.list.d/debian.sources" <<SRC
@@ -69,6 +71,18 @@ SRC
   echo "$suite-lab" > "$rootfs/etc/hostname"
   rm -f "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe" - "$image" >/dev/null
-  rm -rf "$rootfs" "$rootfs.log"; trap - EXIT
+  rm -rf "$rootfs" "$rootfs.log"
   echo "built $image"
+}
+
+# Both releases at once (debootstrap waits on the mirror and on dpkg in turn),
+# each in a subshell with its own clean-up; fails if either failed.
+pids=()
+for suite in "${suites[@]}"; do
+  image_for "$suite" >/dev/null
+  ( build_one "$suite" ) &
+  pids+=($!)
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit $failed
