@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
 import time
@@ -176,10 +177,9 @@ def test_authenticated_user_sends_to_local_and_outside(mail, port, implicit):
     mail.host.run("postsuper -d ALL deferred")  # drop what cannot leave the lab
 
 
-@pytest.mark.control("SMTP-06")
-@pytest.mark.parametrize("port", [587, 465])
-def test_sending_as_another_users_address_is_refused(mail, port):
-    user = "locnv@gialai.gov.vn"
+@contextlib.contextmanager
+def _logged_in(mail, port: int, user: str):
+    """An SMTP session on 587 (STARTTLS) or 465 (implicit TLS), logged in as user."""
     cls = SMTPS if port == 465 else SMTP
     with cls(mail.target, port) as client:
         client.ehlo()
@@ -187,6 +187,13 @@ def test_sending_as_another_users_address_is_refused(mail, port):
             client.starttls()
             client.ehlo()
         client.login(user, mail.lab.password(user))
+        yield client
+
+
+@pytest.mark.control("SMTP-06")
+@pytest.mark.parametrize("port", [587, 465])
+def test_sending_as_another_users_address_is_refused(mail, port):
+    with _logged_in(mail, port, "locnv@gialai.gov.vn") as client:
         client.mail("hoatt@gialai.gov.vn")
         code, reply = client.rcpt("vanphong@gialai.gov.vn")
         assert code == 553 and b"not owned by user" in reply, reply
@@ -296,13 +303,7 @@ def test_a_granted_unit_mailbox_in_from_is_delivered_an_ungranted_one_refused(ma
 @pytest.mark.control("SMTP-11")
 @pytest.mark.parametrize("port", [587, 465])
 def test_a_null_envelope_sender_is_refused_after_login(mail, port):
-    cls = SMTPS if port == 465 else SMTP
-    with cls(mail.target, port) as client:
-        client.ehlo()
-        if port == 587:
-            client.starttls()
-            client.ehlo()
-        client.login(LOC, mail.lab.password(LOC))
+    with _logged_in(mail, port, LOC) as client:
         code, reply = client.mail("")
         assert code == 550 and b"null envelope sender" in reply, (code, reply)
 
