@@ -59,7 +59,8 @@ description:
     (a served domain; default the parent's, for a top-level agency the first of O(domains)),
     C(mailbox) (the unit mailbox, required for a top-level agency), C(mailboxes) (more shared
     mailboxes of the unit, such as postmaster), C(list) (address of a list of every person of the
-    agency and its sub-units, or a mapping C(address), C(name), C(senders)), C(units) (sub-units,
+    agency and its sub-units, or a mapping C(address), C(name), C(senders), C(posting),
+    C(posting_senders)), C(units) (sub-units,
     the same shape, nested to any depth)."
   - "Unit mailbox: C(address) (a local part in the agency's domain, or a full address), C(name)
     (default the agency's name), C(quota) or C(quota_class), C(state) and C(departed_on) (as for
@@ -68,7 +69,7 @@ description:
     password comes from the vault mapping like everyone's. The grant covers the mailbox address
     itself (the account gets C(senders), which the postfix role's C(postfix_sender_grants) takes)
     and each of the unit's C(aliases) (an alias with C(to) the mailbox and C(senders) the mailbox
-    itself followed by C(senders))."
+    itself followed by C(senders)). A unit alias is C(posting) C(public), like the unit mailbox."
   - "Person: C(name) (full Vietnamese name), C(agency) (the code of an agency or sub-unit), C(role)
     (one of O(roles), default staff; passed through, so leaders get the leader retention of
     C(mail_apply_lifecycle)), C(state) and C(departed_on) (passed through to the lifecycle
@@ -84,9 +85,12 @@ description:
     local part in the unit's or list's domain; each must be an account of the directory."
   - "List (province-wide, O(lists)): C(address) (local part in the first served domain, or full),
     C(name), C(roles) (only people with one of these roles), C(agencies) (only people of these
-    agencies and their sub-units), C(senders). Without C(roles) and C(agencies) a list holds every
+    agencies and their sub-units), C(senders), C(posting), C(posting_senders). Without C(roles) and C(agencies) a list holds every
     person. Members are in the order people are listed in the input. A list that selects nobody
     is an error."
+  - "Posting (lists, agency lists, extra aliases): C(posting) is who may post to it, C(internal)
+    (the default), C(members), C(senders) or C(public) (see the postfix role's C(postfix_aliases));
+    C(posting_senders) (ids or addresses of the directory, as for C(senders)) only with C(senders)."
   - Every address (unit mailboxes, unit aliases, lists, people's explicit addresses, extra aliases)
     may be used once; a duplicate is an error naming both owners. Two agencies with the same code,
     two people with the same C(id) and two identical people records (same name, agency and the
@@ -132,7 +136,8 @@ options:
     default: []
   aliases:
     description: >-
-      Extra aliases in the shape of C(mail_aliases) (C(address), C(to), C(senders)), passed through
+      Extra aliases in the shape of C(mail_aliases) (C(address), C(to), C(senders), C(posting),
+      C(posting_senders)), passed through
       after the checks; a local part is in the first served domain.
     type: list
     elements: dict
@@ -162,7 +167,7 @@ EXAMPLES = r"""
 #   - {id: GL0003, name: "Nguyễn Vũ Lộc", agency: SNV, quota_class: large}
 # mail_lists:
 #   - {address: lanhdao, name: "Lãnh đạo", roles: [leader]}
-#   - {address: toantinh, name: "Toàn tỉnh"}
+#   - {address: toantinh, name: "Toàn tỉnh", posting: senders, posting_senders: [vanphong]}
 mail_directory_result: >-
   {{ mail_agencies | mail_directory(mail_people, mail_domains, pattern='{given}{initials}',
      quota_classes={'unit': '5G', 'large': '10G'}, default_quota_class=none, lists=mail_lists) }}
@@ -170,8 +175,9 @@ mail_accounts: "{{ mail_directory_result.accounts }}"
 # -> vanphong@ (quota 5G), luutru@ (1M), locnv@ (role leader), hoatt@,
 #    locnv2@ (Nguyễn Vũ Lộc, GL0003 sorts after GL0001; quota 10G)
 mail_aliases: "{{ mail_directory_result | mail_directory_aliases(mail_accounts_effective) }}"
-# -> lanhdao@ to [locnv@]; toantinh@ to [locnv@, hoatt@, locnv2@] (minus anyone revoked or expired);
-#    hanhchinh@ to [vanphong@], senders [vanphong@, hoatt@]; vp@ to [locnv@, hoatt@]
+# -> lanhdao@ to [locnv@] (posting internal); toantinh@ to [locnv@, hoatt@, locnv2@] (minus anyone revoked
+#    or expired; posting senders [vanphong@]); hanhchinh@ to [vanphong@], senders [vanphong@, hoatt@]
+#    (posting public); vp@ to [locnv@, hoatt@] (posting internal)
 collisions: "{{ mail_directory_result.collisions }}"
 # -> [{address: locnv2@gialai.gov.vn, base: locnv@gialai.gov.vn, name: Nguyễn Vũ Lộc, agency: SNV, id: GL0003}]
 backup_agencies: "{{ mail_accounts_effective | mail_agency_mailboxes(mail_directory_result.agency_parents) }}"
@@ -194,7 +200,8 @@ _value:
       elements: dict
     aliases:
       description: >-
-        C(address), C(to), and C(senders) when there are any: province-wide lists, then per agency
+        C(address), C(to), C(senders) when there are any, C(posting), and C(posting_senders) with
+        posting C(senders): province-wide lists, then per agency
         (in agency order) its unit aliases and its list, then the extra aliases. Not yet filtered
         by the lifecycle (see C(mail_directory_aliases)).
       type: list
@@ -243,9 +250,10 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _AGENCY_KEYS = ("code", "name", "domain", "mailbox", "mailboxes", "list", "units")
 _MAILBOX_KEYS = ("address", "name", "quota", "quota_class", "state", "departed_on", "aliases", "senders")
 _PERSON_KEYS = ("name", "id", "agency", "role", "state", "departed_on", "address", "quota", "quota_class")
-_LIST_KEYS = ("address", "name", "roles", "agencies", "senders")
-_AGENCY_LIST_KEYS = ("address", "name", "senders")
-_ALIAS_KEYS = ("address", "to", "senders")
+_LIST_KEYS = ("address", "name", "roles", "agencies", "senders", "posting", "posting_senders")
+_AGENCY_LIST_KEYS = ("address", "name", "senders", "posting", "posting_senders")
+_ALIAS_KEYS = ("address", "to", "senders", "posting", "posting_senders")
+_POLICIES = ("internal", "members", "senders", "public")
 
 
 def _fail(message):
@@ -422,7 +430,7 @@ class _Directory:
             address = self.full_address(agency_list.get("address"), domain, what)
             self.claim(address, f"{what} ('{address}')")
             info["list"] = {"address": address, "senders": _as_list(agency_list.get("senders"), f"{what}: senders"),
-                            "what": what, "domain": domain}
+                            "what": what, "domain": domain, "spec": agency_list}
 
         units = agency.get("units")
         for sub_index, unit in enumerate(_as_list(units, f"{label}: units")):
@@ -558,11 +566,26 @@ class _Directory:
                 out.append(address)
         return out
 
+    def posting(self, spec, domain, what, by_id, accounts):
+        """The posting policy keys of a list or extra alias (default internal), its senders resolved."""
+        policy = spec.get("posting", "internal")
+        if policy not in _POLICIES:
+            _fail(f"{what}: posting '{policy}' is none of {', '.join(_POLICIES)}")
+        refs = _as_list(spec.get("posting_senders"), f"{what}: posting_senders")
+        if policy != "senders":
+            if refs:
+                _fail(f"{what}: posting_senders is only for posting 'senders' (it is '{policy}')")
+            return {"posting": policy}
+        if not refs:
+            _fail(f"{what}: posting 'senders' needs posting_senders (ids or addresses of the directory)")
+        return {"posting": policy, "posting_senders": self.resolve_senders(refs, domain, what, by_id, accounts)}
 
-def _alias(address, to, senders):
+
+def _alias(address, to, senders, posting):
     alias = {"address": address, "to": to}
     if senders:
         alias["senders"] = senders
+    alias.update(posting)
     return alias
 
 
@@ -632,25 +655,30 @@ def mail_directory(agencies, people, domains, pattern="{given}{initials}", quota
             _fail(f"{what} selects nobody (roles {wanted_roles or 'any'}, agencies {codes or 'any'})")
         senders = directory.resolve_senders(_as_list(spec.get("senders"), f"{what}: senders"),
                                             address.split("@", 1)[1], what, by_id, all_addresses)
-        out_aliases.append(_alias(address, members, senders))
+        out_aliases.append(_alias(address, members, senders,
+                                  directory.posting(spec, address.split("@", 1)[1], what, by_id, all_addresses)))
 
     for key in directory.agency_order:
         info = directory.agencies[key]
         for draft in directory.agency_aliases[key]:
             senders = [draft["self"]] + directory.resolve_senders(
                 draft["sender_refs"], draft["domain"], draft["what"], by_id, all_addresses)
-            out_aliases.append(_alias(draft["address"], draft["to"], list(dict.fromkeys(senders))))
+            # a unit's other address is as public as the unit mailbox itself
+            out_aliases.append(_alias(draft["address"], draft["to"], list(dict.fromkeys(senders)),
+                                      {"posting": "public"}))
         if info["list"] is not None:
             spec = info["list"]
             if not info["members"]:
                 _fail(f"{spec['what']} ('{spec['address']}') has no members: nobody belongs to {info['label']}")
             senders = directory.resolve_senders(spec["senders"], spec["domain"], spec["what"], by_id, all_addresses)
-            out_aliases.append(_alias(spec["address"], list(info["members"]), senders))
+            out_aliases.append(_alias(spec["address"], list(info["members"]), senders, directory.posting(
+                spec["spec"], spec["domain"], spec["what"], by_id, all_addresses)))
 
     for address, targets, spec, what in extra_specs:
         senders = directory.resolve_senders(_as_list(spec.get("senders"), f"{what}: senders"),
                                             address.split("@", 1)[1], what, by_id, all_addresses)
-        out_aliases.append(_alias(address, targets, senders))
+        out_aliases.append(_alias(address, targets, senders,
+                                  directory.posting(spec, address.split("@", 1)[1], what, by_id, all_addresses)))
 
     parents = {}
     for key in directory.agency_order:
@@ -683,7 +711,8 @@ def mail_directory_aliases(directory, effective_accounts):
                     continue
             targets.append(target)
         if targets:
-            result.append(_alias(alias["address"], targets, alias.get("senders")))
+            result.append(_alias(alias["address"], targets, alias.get("senders"),
+                                 {k: alias[k] for k in ("posting", "posting_senders") if k in alias}))
     return result
 
 

@@ -58,6 +58,14 @@ options:
     description: MTA-STS policy id (change it whenever the policy changes).
     type: str
     required: true
+  mta_sts_mode:
+    description: >-
+      The MTA-STS policy mode advised in the comment. C(enforce) only with a certificate trusted on
+      the Internet (sending servers refuse delivery when it does not validate); with the internal CA
+      use C(testing): the records then carry a warning saying why.
+    type: str
+    default: testing
+    choices: [testing, enforce]
   dnssec:
     description: The zone is DNSSEC-signed; only then are TLSA records printed.
     type: bool
@@ -128,7 +136,7 @@ def dkim_txt(algorithm: str, public_key: str) -> str:
 
 
 def mail_dns_records(domain, mx, dmarc_rua, tlsrpt_rua, mta_sts_id, dkim=None, ipv4=None, ipv6=None,
-                     dmarc_policy="reject", dnssec=False, tlsa_spki=None, ttl=3600):
+                     dmarc_policy="reject", dnssec=False, tlsa_spki=None, ttl=3600, mta_sts_mode="testing"):
     domain = _name(domain, "domain")
     mx = _name(mx, "MX host")
     if dmarc_policy not in ("none", "quarantine", "reject"):
@@ -138,6 +146,8 @@ def mail_dns_records(domain, mx, dmarc_rua, tlsrpt_rua, mta_sts_id, dkim=None, i
             raise AnsibleFilterError(f"mail_dns_records: {what} '{uri}' must be mailto:address")
     if not re.match(r"^[A-Za-z0-9]{1,32}$", str(mta_sts_id)):
         raise AnsibleFilterError(f"mail_dns_records: mta_sts_id '{mta_sts_id}' must be 1-32 letters/digits")
+    if mta_sts_mode not in ("testing", "enforce"):
+        raise AnsibleFilterError(f"mail_dns_records: mta_sts_mode '{mta_sts_mode}' (testing, enforce)")
     ttl = int(ttl)
     in_zone = mx == domain or mx.endswith("." + domain)
     lines = [f"; DNS records for {domain} (mail_dns_records). Publish them in the {domain} zone.",
@@ -160,7 +170,11 @@ def mail_dns_records(domain, mx, dmarc_rua, tlsrpt_rua, mta_sts_id, dkim=None, i
     lines.append(f"_mta-sts.{domain}. {ttl} IN TXT {txt(f'v=STSv1; id={mta_sts_id}')}")
     lines.append(f"_smtp._tls.{domain}. {ttl} IN TXT {txt(f'v=TLSRPTv1; rua={tlsrpt_rua}')}")
     lines.append(f"; MTA-STS also needs https://mta-sts.{domain}/.well-known/mta-sts.txt with a certificate "
-                 f"trusted on the Internet: 'version: STSv1' 'mode: enforce' 'mx: {mx}' 'max_age: 604800'.")
+                 f"trusted on the Internet: 'version: STSv1' 'mode: {mta_sts_mode}' 'mx: {mx}' 'max_age: 604800'.")
+    if mta_sts_mode == "testing":
+        lines.append(f"; WARNING: MTA-STS in 'testing' mode: {mx} has no certificate trusted on the Internet (the "
+                     "internal CA). With 'enforce' every sending server that honours MTA-STS would refuse to "
+                     "deliver. Supply a public certificate (tls_mode: supplied) before switching to 'enforce'.")
     if dnssec and in_zone:
         if not tlsa_spki:
             raise AnsibleFilterError("mail_dns_records: dnssec is on but the certificate key (tlsa_spki) is missing")

@@ -1,6 +1,8 @@
 """Validation of the mailbox list before anything is deployed.
 
-Only one filter, ``mail_validate_mailboxes``, documented below.
+One documented filter, ``mail_validate_mailboxes`` (below), and three helpers for the roles'
+input checks: ``mail_invalid_domains``, ``mail_invalid_addresses`` and ``mail_wide_networks``
+(their docstrings).
 
 The address and domain rules live in ``mail_names.py`` (one place for them).
 Ansible loads every filter file as an isolated module, with the plugin folder
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import ipaddress
 import os
 import re
 import sys
@@ -189,6 +192,34 @@ def mail_invalid_addresses(addresses, domains=None):
     return bad
 
 
+def mail_wide_networks(networks, min_prefix_v4=24, min_prefix_v6=64):
+    """Problems with a list of networks that may relay without authentication (Postfix mynetworks).
+
+    Each entry must be an address or a CIDR network (IPv6 in Postfix's ``[addr]/len`` form or
+    bare); a table reference or anything unparsable is a problem, and so is a prefix wider than
+    ``min_prefix_v4`` / ``min_prefix_v6``: comparing strings let ``0.0.0.0/1`` plus
+    ``128.0.0.0/1`` (the whole Internet) through. Returns the messages, empty when all are right.
+    """
+    problems = []
+    if isinstance(networks, str):
+        networks = [networks]
+    for entry in networks or []:
+        text = str(entry).strip()
+        address, slash, length = text.partition("/")
+        if address.startswith("[") and address.endswith("]"):
+            address = address[1:-1]
+        try:
+            network = ipaddress.ip_network(f"{address}{slash}{length}", strict=False)
+        except ValueError:
+            problems.append(f"'{text}' is not an IP address or CIDR network")
+            continue
+        widest = min_prefix_v4 if network.version == 4 else min_prefix_v6
+        if network.prefixlen < int(widest):
+            problems.append(f"'{text}' is wider than /{widest} ({network.num_addresses} addresses would relay "
+                            "without authentication)")
+    return problems
+
+
 class FilterModule:
     """Mailbox list validation filter."""
 
@@ -197,4 +228,5 @@ class FilterModule:
             "mail_validate_mailboxes": mail_validate_mailboxes,
             "mail_invalid_domains": mail_invalid_domains,
             "mail_invalid_addresses": mail_invalid_addresses,
+            "mail_wide_networks": mail_wide_networks,
         }

@@ -92,9 +92,25 @@ def test_alias_without_targets(run_site):
     assert "rong@gialai.gov.vn" in out
 
 
-def test_open_relay_network(run_site):
-    out = _stopped_before_any_host(run_site({"postfix_mynetworks": ["0.0.0.0/0"]}))
-    assert "open relay" in out
+@pytest.mark.control("SMTP-13")
+def test_a_public_alias_that_would_open_a_closed_list(run_site):
+    aliases = LAB["mail_aliases"] + [{"address": "congkhai@gialai.gov.vn", "to": ["lanhdao@gialai.gov.vn"],
+                                      "posting": "public"}]
+    out = _stopped_before_any_host(run_site(mail_overrides={"mail_aliases": aliases}))
+    assert "public alias 'congkhai@gialai.gov.vn' reaches the non-public ['lanhdao@gialai.gov.vn']" in out
+
+
+@pytest.mark.control("EDGE-12")
+def test_a_blocklist_without_a_reply_filter(run_site):
+    out = _stopped_before_any_host(run_site({"postfix_postscreen_dnsbl_sites": ["zen.spamhaus.org*3"]}))
+    assert "['zen.spamhaus.org*3']: each needs a reply filter" in out
+
+
+@pytest.mark.control("SMTP-02")
+def test_open_relay_networks_that_add_up_to_the_internet(run_site):
+    # each half alone is not 0.0.0.0/0; together they are the whole IPv4 Internet
+    out = _stopped_before_any_host(run_site({"postfix_mynetworks": ["127.0.0.1/32", "0.0.0.0/1", "128.0.0.0/1"]}))
+    assert "open relay" in out and "'0.0.0.0/1' is wider than /24" in out and "'128.0.0.0/1'" in out
 
 
 def test_postmaster_that_is_not_a_mailbox(run_site):

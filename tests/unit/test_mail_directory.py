@@ -107,7 +107,7 @@ def test_no_quota_without_class_or_default():
 def test_unit_alias_grants_send_as_to_the_unit_and_its_senders():
     assert aliases(build())["hanhchinh@gialai.gov.vn"] == {
         "address": "hanhchinh@gialai.gov.vn", "to": ["vanphong@gialai.gov.vn"],
-        "senders": ["vanphong@gialai.gov.vn", "daodt@gialai.gov.vn"]}
+        "senders": ["vanphong@gialai.gov.vn", "daodt@gialai.gov.vn"], "posting": "public"}
 
 
 @pytest.mark.control("ACC-07")
@@ -139,14 +139,14 @@ def test_lists_per_agency_and_province_wide():
     lists = aliases(build())
     # every person of VP and its sub-units (nested), in input order
     assert lists["vp@gialai.gov.vn"] == {"address": "vp@gialai.gov.vn", "to": [
-        "locnv@gialai.gov.vn", "daodt@gialai.gov.vn", "hungtv@gialai.gov.vn"]}
+        "locnv@gialai.gov.vn", "daodt@gialai.gov.vn", "hungtv@gialai.gov.vn"], "posting": "internal"}
     assert lists["stc@gialai.gov.vn"]["to"] == ["tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
     assert lists["toantinh@gialai.gov.vn"]["to"] == [
         "locnv@gialai.gov.vn", "daodt@gialai.gov.vn", "locnv2@gialai.gov.vn", "hungtv@gialai.gov.vn",
         "tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
     assert lists["lanhdao@gialai.gov.vn"] == {"address": "lanhdao@gialai.gov.vn",
                                               "to": ["locnv@gialai.gov.vn", "tamlt@gialai.gov.vn"],
-                                              "senders": ["vanphong@gialai.gov.vn"]}
+                                              "senders": ["vanphong@gialai.gov.vn"], "posting": "internal"}
     assert lists["lanhdao-vp@gialai.gov.vn"]["to"] == ["locnv@gialai.gov.vn"]
     assert [a["address"].split("@")[0] for a in build()["aliases"]] == [
         "toantinh", "lanhdao", "lanhdao-vp", "hanhchinh", "vp", "stc"]
@@ -181,7 +181,33 @@ def test_a_list_left_without_receivers_is_omitted_and_external_targets_stay():
     assert [a["address"] for a in directory["aliases"]] == [
         "hanhchinh@gialai.gov.vn", "snv@gialai.gov.vn", "chuyentiep@gialai.gov.vn"]
     assert "snv@gialai.gov.vn" not in result  # its only member is revoked
-    assert result["chuyentiep@gialai.gov.vn"] == {"address": "chuyentiep@gialai.gov.vn", "to": ["nam@example.org"]}
+    assert result["chuyentiep@gialai.gov.vn"] == {"address": "chuyentiep@gialai.gov.vn", "to": ["nam@example.org"],
+                                                  "posting": "internal"}
+
+
+@pytest.mark.control("SMTP-13")
+def test_posting_policies_default_internal_and_resolve_their_senders():
+    agency_list = agencies()
+    agency_list[0]["list"] = {"address": "vp", "posting": "members"}
+    lists = [{"address": "toantinh", "posting": "senders", "posting_senders": ["GL0002", "vanphong"]},
+             {"address": "lanhdao", "roles": ["leader"]}]
+    result = aliases(build(agency_list=agency_list, lists=lists,
+                           aliases=[{"address": "hoidap", "to": ["vanphong@gialai.gov.vn"], "posting": "public"}]))
+    assert result["toantinh@gialai.gov.vn"]["posting_senders"] == ["daodt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
+    assert result["vp@gialai.gov.vn"]["posting"] == "members"
+    assert result["lanhdao@gialai.gov.vn"]["posting"] == "internal"
+    assert result["hoidap@gialai.gov.vn"]["posting"] == "public"
+    assert result["hanhchinh@gialai.gov.vn"]["posting"] == "public"  # a unit's own other address
+
+
+@pytest.mark.parametrize("spec,expected", [
+    ({"address": "toantinh", "posting": "open"}, "the list 'toantinh@gialai.gov.vn': posting 'open' is none of"),
+    ({"address": "toantinh", "posting": "senders"}, "posting 'senders' needs posting_senders"),
+    ({"address": "toantinh", "posting_senders": ["vanphong"]}, "posting_senders is only for posting 'senders'"),
+    ({"address": "toantinh", "posting": "senders", "posting_senders": ["GL9999"]}, "the sender 'GL9999'"),
+])
+def test_a_wrong_posting_policy_names_the_list(spec, expected):
+    assert expected in error(lists=[spec])
 
 
 def test_aliases_filter_refuses_effective_accounts_of_another_directory():

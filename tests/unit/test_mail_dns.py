@@ -96,7 +96,18 @@ def test_a_domain_served_by_a_host_of_another_zone_gets_no_address_records(keys)
     assert "another zone" in text
 
 
+@pytest.mark.control("EDGE-08")
+def test_mta_sts_is_advised_in_enforce_mode_only_with_a_public_certificate(keys):
+    internal = _records(keys)  # the default: the internal CA
+    assert "'mode: testing'" in internal and "WARNING: MTA-STS in 'testing' mode" in internal
+    assert "'mode: enforce'" not in internal
+    supplied = _records(keys, mta_sts_mode="enforce")
+    assert "'mode: enforce'" in supplied and "WARNING" not in supplied
+    _zone(internal)  # the warning is a comment: the text still parses as a zone
+
+
 @pytest.mark.parametrize("kw,message", [
+    ({"mta_sts_mode": "strict"}, "mta_sts_mode"),
     ({"dmarc_rua": "dmarc@gialai.gov.vn"}, "mailto"),
     ({"dmarc_policy": "block"}, "dmarc_policy"),
     ({"mx": "mail..gialai.gov.vn"}, "MX host"),

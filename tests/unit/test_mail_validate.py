@@ -155,7 +155,7 @@ def test_shared_rules_come_from_mail_names():
 
 def test_filter_table():
     assert set(FilterModule().filters()) == {
-        "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses",
+        "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses", "mail_wide_networks",
     }  # fmt: skip
 
 
@@ -186,3 +186,24 @@ def test_malformed_quota_names_the_mailbox(quota):
 def test_sizes_are_accepted_as_quota(quota):
     assert mail_validate_mailboxes([{"address": "locnv@gialai.gov.vn", "password": SECRET, "quota": quota}],
                                    DOMAINS)[0]["quota"] == quota
+
+
+@pytest.mark.parametrize("networks,expected", [
+    (["127.0.0.1/32", "[::1]/128", "10.20.30.0/24", "2001:db8::/64", "192.0.2.7"], []),
+    (["0.0.0.0/1", "128.0.0.0/1"], ["'0.0.0.0/1' is wider than /24", "'128.0.0.0/1' is wider than /24"]),
+    (["0.0.0.0/0"], ["'0.0.0.0/0' is wider than /24"]),
+    (["[::]/0"], ["'[::]/0' is wider than /64"]),
+    (["10.0.0.0/8"], ["'10.0.0.0/8' is wider than /24 (16777216 addresses"]),
+    (["hash:/etc/postfix/network_table"], ["'hash:/etc/postfix/network_table' is not an IP address"]),
+    (["10.0.0.0/33"], ["'10.0.0.0/33' is not an IP address"]),
+])
+def test_relay_networks_are_parsed_and_wide_ones_refused(networks, expected):
+    problems = mail_validate.mail_wide_networks(networks)
+    assert len(problems) == len(expected)
+    for problem, start in zip(problems, expected):
+        assert problem.startswith(start), problems
+
+
+def test_the_widest_relay_network_is_configurable():
+    assert mail_validate.mail_wide_networks(["10.0.0.0/16"], 16, 48) == []
+    assert mail_validate.mail_wide_networks(["2001:db8::/40"], 16, 48) != []

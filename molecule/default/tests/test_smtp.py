@@ -115,6 +115,54 @@ def test_unknown_local_recipient_is_refused(mail):
         assert code == 550, reply
 
 
+@pytest.mark.audit
+@pytest.mark.control("SMTP-14")
+def test_address_literals_localhost_and_system_users_are_refused_from_outside(mail, evidence):
+    # user@[MX-IP] and user@localhost are the host's own domain: they would probe system logins
+    # (root, the Ansible user, daemons) and fill /var/mail
+    literal = f"[{mail.target.address}]"
+    probes = [f"root@{literal}", f"nobody@{literal}", f"www-data@{literal}", f"postmaster@{literal}",
+              "root@localhost", "nobody@localhost", f"nobody@[IPv6:::1]"]
+    with SMTP(mail.target, 25) as client:
+        client.ehlo("partner.example")
+        assert client.mail(OUTSIDE)[0] == 250
+        for address in probes:
+            code, reply = client.rcpt(address)
+            evidence(f"RCPT TO:<{address}> from outside -> {code} {reply.decode(errors='replace')}")
+            assert 500 <= code < 600, (address, code, reply)
+    spool = mail.host.run("find /var/mail -type f -size +0 | head -5")
+    assert spool.stdout.strip() == "", spool.stdout
+
+
+@pytest.mark.control("SMTP-15")
+def test_a_bare_lf_smuggled_second_message_is_not_accepted(mail):
+    # SMTP smuggling: <LF>.<CR><LF> must not end DATA, so the commands after it stay message content
+    tag = f"{mail.name}-{time.time_ns()}"
+    outer, smuggled = f"<outer-{tag}@partner.example>", f"<smuggled-{tag}@partner.example>"
+    payload = (f"From: {OUTSIDE}\r\nTo: locnv@gialai.gov.vn\r\nSubject: outer\r\nMessage-ID: {outer}\r\n\r\n"
+               "first\r\n\n.\r\n"
+               "MAIL FROM:<chutich@partner2.example>\r\nRCPT TO:<locnv@gialai.gov.vn>\r\nDATA\r\n"
+               f"From: chutich@partner2.example\r\nSubject: smuggled\r\nMessage-ID: {smuggled}\r\n\r\n"
+               "smuggled body\r\n.\r\n")
+    with SMTP(mail.target, 25) as client:
+        client.ehlo("partner.example")
+        assert client.mail(OUTSIDE)[0] == 250
+        assert client.rcpt("locnv@gialai.gov.vn")[0] == 250
+        client.putcmd("data")
+        assert client.getreply()[0] == 354
+        client.send(payload.encode())
+        code, reply = client.getreply()
+        assert code == 250, reply
+        # exactly one reply came for all of it: the next one answers our NOOP, not a smuggled MAIL FROM
+        client.putcmd("noop")
+        code, reply = client.getreply()
+        assert (code, reply[:5]) == (250, b"2.0.0"), (code, reply)
+    user = "locnv@gialai.gov.vn"
+    got = imap_wait_for(mail.target, user, mail.lab.password(user), outer)
+    assert len(got) == 1 and b"MAIL FROM:<chutich@partner2.example>" in got[0]
+    assert imap_wait_for(mail.target, user, mail.lab.password(user), smuggled, timeout=0) == []
+
+
 @pytest.mark.control("SMTP-07")
 def test_unauthenticated_use_of_a_local_sender_on_25_is_refused(mail, evidence):
     with SMTP(mail.target, 25) as client:
@@ -216,11 +264,57 @@ def test_granted_sender_may_send_as_unit_address_others_may_not(mail, unit):
 
 
 @pytest.mark.control("SMTP-09")
-def test_alias_delivers_to_every_member(mail):
-    msg = make_message(OUTSIDE, ["lanhdao@gialai.gov.vn"], "Gửi lãnh đạo")
-    assert smtp_send(mail.target, msg, port=25) == {}
+@pytest.mark.control("SMTP-13")
+def test_a_logged_in_user_posts_to_an_internal_list_and_it_reaches_every_member(mail):
+    # vanphong@ is no member of lanhdao@ (internal: any logged-in user may post)
+    user = "vanphong@gialai.gov.vn"
+    msg = make_message(user, ["lanhdao@gialai.gov.vn"], "Gửi lãnh đạo")
+    assert smtp_send(mail.target, msg, port=587, starttls=True, login=(user, mail.lab.password(user))) == {}
     for member in ("locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"):
         assert len(imap_wait_for(mail.target, member, mail.lab.password(member), msg["Message-ID"])) == 1
+
+
+@pytest.mark.control("SMTP-13")
+def test_an_outside_post_to_a_list_is_refused_in_every_spelling(mail, evidence):
+    # internal, senders-only and members-only lists; case and +extension spellings
+    closed = ["lanhdao@gialai.gov.vn", "LanhDao@GiaLai.Gov.Vn", "lanhdao+urgent@gialai.gov.vn",
+              "toantinh@gialai.gov.vn", "vp@gialai.gov.vn"]
+    with SMTP(mail.target, 25) as client:
+        client.ehlo("partner.example")
+        assert client.mail(OUTSIDE)[0] == 250
+        for address in closed:
+            code, reply = client.rcpt(address)
+            evidence(f"RCPT TO:<{address}> from outside -> {code} {reply.decode(errors='replace')}")
+            assert code == 550 and reply.startswith(b"5.7.1"), (address, code, reply)
+
+
+@pytest.mark.control("SMTP-13")
+def test_an_outside_post_to_a_public_unit_alias_is_delivered(mail):
+    msg = make_message(OUTSIDE, ["hanhchinh@gialai.gov.vn"], "Công dân gửi văn phòng")
+    assert smtp_send(mail.target, msg, port=25) == {}
+    unit = "vanphong@gialai.gov.vn"
+    assert len(imap_wait_for(mail.target, unit, mail.lab.password(unit), msg["Message-ID"])) == 1
+
+
+@pytest.mark.control("SMTP-13")
+@pytest.mark.parametrize("port", [587, 465])
+@pytest.mark.parametrize("user,envelope,rcpt,allowed", [
+    ("hoatt@gialai.gov.vn", None, "vp@gialai.gov.vn", True),                                  # a member
+    ("vanphong@gialai.gov.vn", None, "vp@gialai.gov.vn", False),                              # not a member
+    ("vanphong@gialai.gov.vn", None, "toantinh@gialai.gov.vn", True),                         # the named sender
+    ("hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn", "toantinh@gialai.gov.vn", True),        # granted its address
+    ("locnv@gialai.gov.vn", None, "TOANTINH+tin@gialai.gov.vn", False),                       # anyone else
+])
+def test_members_and_senders_lists_take_posts_only_from_whom_they_name(mail, port, user, envelope, rcpt, allowed):
+    with _logged_in(mail, port, user) as client:
+        assert client.mail(envelope or user)[0] == 250
+        code, reply = client.rcpt(rcpt)
+        if allowed:
+            assert code == 250, (user, rcpt, reply)
+        else:
+            assert code == 550 and reply.startswith(b"5.7.1") and b"may not post to this list" in reply, \
+                (user, rcpt, code, reply)
+        client.rset()
 
 
 @pytest.mark.control("SMTP-09")

@@ -14,7 +14,7 @@ import dns.zone
 import pytest
 
 from tests.helpers.lab import container_address, wait_listening
-from tests.helpers.mailclient import SMTPS, imap_wait_for, make_message, smtp_send
+from tests.helpers.mailclient import SMTP, SMTPS, imap_wait_for, make_message, smtp_send
 
 RATELIMIT_PORT = 10040  # postfix_ratelimit_port (roles/postfix/defaults; the edge inventory keeps it)
 
@@ -103,6 +103,22 @@ def test_a_normal_client_is_accepted_after_the_greet_wait(edge):
     assert first_wait >= 1.0, out
 
 
+@pytest.mark.control("EDGE-12")
+def test_a_blocklists_error_answer_never_refuses_mail_but_a_listing_does(edge):
+    # the scenario's list answers 127.255.255.254 (an error code) for everyone and lists 127.77.0.2
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [container_address(edge.dns.name)]
+    assert [r.address for r in resolver.resolve("3.0.77.127.dnsbl.example", "A")] == ["127.255.255.254"]
+    assert [r.address for r in resolver.resolve("2.0.77.127.dnsbl.example", "A")] == ["127.0.0.2"]
+    erring = _in_host(edge.mail.host, CLIENT, "127.77.0.3", 25, 1)
+    assert "0 rcpt 250" in erring, erring
+    since = _now(edge.mail.host)
+    listed = _in_host(edge.mail.host, CLIENT, "127.77.0.2", 25, 1)
+    assert "0 rcpt 250" not in listed and "0 rcpt 550" in listed, listed
+    log = _journal(edge.mail.host, since)
+    assert "DNSBL rank 3 for [127.77.0.2]" in log, log[-2000:]
+
+
 @pytest.mark.control("EDGE-02")
 def test_submission_on_587_does_not_pass_through_postscreen(edge):
     src = _fresh_loopback()  # never seen: on 25 it would wait for the greet wait
@@ -161,6 +177,79 @@ def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_us
     for _n in range(4):
         assert _submit(edge, "vanphong@gialai.gov.vn") == {}
     assert _submit(edge, "hoatt@gialai.gov.vn", rcpt="locnv@gialai.gov.vn") == {}
+
+
+def _fresh_window(host) -> None:
+    assert host.run("systemctl restart postfix-ratelimit").rc == 0
+    wait_listening(host, RATELIMIT_PORT)
+
+
+def _session(edge, user: str) -> smtplib.SMTP:
+    client = SMTP(edge.mail.target, 587)
+    client.ehlo()
+    client.starttls()
+    client.ehlo()
+    client.login(user, edge.mail.password(user))
+    return client
+
+
+@pytest.mark.control("EDGE-11")
+def test_a_post_to_a_list_counts_as_the_lists_size(edge):
+    # the edge inventory's default class: 10 recipients an hour; lanhdao@ expands to 2, vp@ to 4
+    host, user = edge.mail.host, "hoatt@gialai.gov.vn"
+    _fresh_window(host)
+    sizes = {a["address"]: len(a["to"]) for a in edge.lab.aliases}
+    lists = ["lanhdao@gialai.gov.vn", "vp@gialai.gov.vn"]
+    singles = ["postmaster@gialai.gov.vn", "vanphong@gialai.gov.vn", "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn",
+               "tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
+    room = 10 - sum(sizes[a] for a in lists)
+    assert 0 < room < len(singles)  # counted as 2 recipients the lists would leave room for every single
+    msg = make_message(user, lists + singles, "list weight probe")
+    with _session(edge, user) as client:
+        assert client.mail(user)[0] == 250
+        for address in lists + singles[:room]:
+            code, reply = client.rcpt(address)
+            assert code == 250, (address, reply)
+        code, reply = client.rcpt(singles[room])
+        assert 400 <= code < 500 and f"rate limit for {user}".encode() in reply, (code, reply)
+        code, reply = client.data(msg.as_bytes())
+        assert code == 250, reply
+    # the message was charged at its expanded size: nothing is left in the window
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        _submit(edge, user, rcpt="locnv@gialai.gov.vn")
+
+
+@pytest.mark.control("EDGE-11")
+def test_parallel_sessions_of_one_login_share_one_budget(edge):
+    # five sessions each name three recipients before any of them sends DATA (3 messages / 10 recipients)
+    host, user = edge.mail.host, "hoatt@gialai.gov.vn"
+    _fresh_window(host)
+    rcpts = ["postmaster@gialai.gov.vn", "vanphong@gialai.gov.vn", "locnv@gialai.gov.vn"]
+    sessions, accepted, deferred = [], [], 0
+    try:
+        for n in range(5):
+            client = _session(edge, user)
+            sessions.append(client)
+            assert client.mail(user)[0] == 250
+            codes = [client.rcpt(r)[0] for r in rcpts]
+            accepted.append(codes.count(250))
+            deferred += sum(1 for c in codes if 400 <= c < 500)
+        delivered_messages = delivered_recipients = 0
+        for n, client in enumerate(sessions):
+            if not accepted[n]:
+                continue
+            code, _reply = client.data(make_message(user, rcpts, f"parallel {n}").as_bytes())
+            if code == 250:
+                delivered_messages += 1
+                delivered_recipients += accepted[n]
+    finally:
+        for client in sessions:
+            try:
+                client.quit()
+            except smtplib.SMTPException:
+                pass
+    assert deferred > 0
+    assert delivered_messages <= 3 and delivered_recipients <= 10, (delivered_messages, delivered_recipients)
 
 
 @pytest.mark.control("EDGE-04")
@@ -229,6 +318,40 @@ def test_mail_claiming_a_p_reject_domain_without_spf_or_dkim_is_rejected(edge, f
     assert b"5.7.1" in exc.value.smtp_error and b"DMARC" in exc.value.smtp_error.upper(), exc.value
 
 
+@pytest.mark.control("EDGE-13")
+def test_a_forged_dkim_pass_result_from_outside_does_not_pass_dmarc(edge):
+    # our own domain (p=reject), no signature, and a header that claims our host verified one
+    msg = make_message("locnv@gialai.gov.vn", ["hoatt@gialai.gov.vn"], "Forged result")
+    msg["Authentication-Results"] = (f"{edge.mail.hostname}; dkim=pass header.d=gialai.gov.vn header.s={SELECTOR}; "
+                                     "spf=pass smtp.mailfrom=gialai.gov.vn")
+    with pytest.raises(smtplib.SMTPDataError) as exc:
+        smtp_send(edge.mail.target, msg, port=25, sender="attacker@evil.example")
+    assert exc.value.smtp_code == 550 and b"DMARC" in exc.value.smtp_error.upper(), exc.value
+
+
+@pytest.mark.control("EDGE-13")
+def test_a_forged_result_header_is_removed_before_delivery(edge):
+    # a domain without DMARC: the message is delivered, without the header that claimed our authserv-id
+    msg = make_message("someone@evil.example", ["hoatt@gialai.gov.vn"], "Forged result, no DMARC")
+    forged = f"{edge.mail.hostname.upper()}; dkim=pass header.d=evil.example header.s=forged"
+    msg["Authentication-Results"] = forged
+    assert smtp_send(edge.mail.target, msg, port=25, sender="someone@evil.example") == {}
+    user = "hoatt@gialai.gov.vn"
+    got = imap_wait_for(edge.mail.target, user, edge.mail.password(user), msg["Message-ID"])
+    assert len(got) == 1
+    headers = _headers(got[0])
+    assert "header.s=forged" not in headers, headers
+    assert f"Authentication-Results: {edge.mail.hostname}" in headers  # ours, added after the strip
+    # Postfix itself drops it on arrival (OpenDKIM's own removal must not be the only guard)
+    table = "regexp:/etc/postfix/header_checks.regexp"
+    for header, expected in ((f"Authentication-Results: {forged}", "IGNORE"),
+                             (f"Authentication-Results:{edge.mail.hostname}/1234; dkim=pass", "IGNORE"),
+                             (f"Authentication-Results: {edge.mail.hostname}.evil.example; dkim=pass", ""),
+                             ("Authentication-Results: mx.partner.example; dkim=pass", "")):
+        out = edge.mail.host.run(f"postmap -q {shlex.quote(header)} {table}")
+        assert out.stdout.strip() == expected and "warning" not in out.stderr, (header, out.stdout, out.stderr)
+
+
 # ---------------------------------------------------------------- the DNS records
 def _host_key(host, domain: str, selector: str = SELECTOR) -> str:
     out = host.run(f"openssl pkey -in /etc/dkimkeys/{domain}/{selector}.private -pubout -outform DER | base64 -w0")
@@ -250,6 +373,8 @@ def test_printed_records_parse_as_a_zone_and_match_the_keys_on_the_host(edge, wh
     assert "p=reject" in txt[f"_dmarc.{domain}."] and "rua=mailto:" in txt[f"_dmarc.{domain}."]
     assert txt[f"_mta-sts.{domain}."].startswith("v=STSv1; id=")
     assert txt[f"_smtp._tls.{domain}."].startswith("v=TLSRPTv1; rua=mailto:")
+    # the lab's certificates come from the internal CA: MTA-STS is advised in testing mode, with the reason
+    assert "'mode: testing'" in text and "'mode: enforce'" not in text and "WARNING: MTA-STS" in text
     mx = zone.find_rdataset(f"{domain}.", dns.rdatatype.MX)
     assert [str(r.exchange) for r in mx] == [f"{getattr(edge, who).hostname}."]
     assert not list(zone.iterate_rdatasets(dns.rdatatype.TLSA))  # the test zone is not DNSSEC-signed
