@@ -51,8 +51,8 @@ def password(rng: random.Random) -> str:
 
 
 def generate(n: int, domain: str) -> tuple[list[dict], dict]:
-    sys.path.insert(0, str(ROOT / "plugins" / "filter"))
-    from mail_names import vn_local_part  # the same convention the inventory uses
+    sys.path.insert(0, str(ROOT / ".collections"))  # this checkout as the collection gialai.mail
+    from ansible_collections.gialai.mail.plugins.plugin_utils.names import vn_local_part  # the inventory's convention
 
     rng = random.Random(20261128)
     accounts, passwords = [], {}

@@ -1,14 +1,18 @@
-"""Make the filter plugins importable as plain modules (mail_names, mail_passwords, ...)."""
+"""Make this checkout importable as the collection gialai.mail, as Ansible imports it.
+
+``.collections/ansible_collections/gialai/mail`` is a committed link to the checkout (the
+collections path of ansible.cfg), so ``from ansible_collections.gialai.mail.plugins.plugin_utils.names
+import ...`` works here as it does in ansible-playbook. ``ansible_collections`` is a namespace
+package: the collections bundled with the ``ansible`` PyPI package stay importable next to it.
+"""
 
 import os
 import sys
 
-FILTER_DIR = os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter")
-)
+COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".collections"))
 
-if FILTER_DIR not in sys.path:
-    sys.path.insert(0, FILTER_DIR)
+if COLLECTIONS_DIR not in sys.path:
+    sys.path.insert(0, COLLECTIONS_DIR)
 
 # The repository root, for tests.conformance and tests.helpers.
 ROOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -1,4 +1,6 @@
-"""The filters as Ansible itself loads them (each file an isolated module)."""
+"""The filters as Ansible itself loads them: by short name from plugins/filter (each file an
+isolated module), their logic imported from the collection gialai.mail (this checkout, through the
+committed link in .collections)."""
 
 import os
 import shutil
@@ -11,6 +13,7 @@ import pytest
 FILTER_DIR = os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "filter")
 )
+COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".collections"))
 
 PLAYBOOK = textwrap.dedent("""\
     - hosts: localhost
@@ -75,6 +78,7 @@ def test_filters_load_and_run_in_ansible(tmp_path):
     env = dict(
         os.environ,
         ANSIBLE_FILTER_PLUGINS=FILTER_DIR,
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_DIR,
         ANSIBLE_HOME=str(tmp_path / "home"),
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
         ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),

@@ -5,8 +5,13 @@ import unicodedata
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from mail_directory import FilterModule, mail_agency_mailboxes, mail_directory, mail_directory_aliases
-from mail_lifecycle import mail_apply_lifecycle
+from ansible_collections.gialai.mail.plugins.plugin_utils.directory import (
+    mail_agency_mailboxes,
+    mail_directory,
+    mail_directory_aliases,
+)
+from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import mail_apply_lifecycle
+from filter_table import filters_from
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOMAINS = ["gialai.gov.vn"]
@@ -457,7 +462,7 @@ def test_no_password_in_the_directory():
 
 
 def test_registered_filters():
-    assert set(FilterModule().filters()) == {"mail_directory", "mail_directory_aliases", "mail_agency_mailboxes"}
+    assert set(filters_from("directory")) == {"mail_directory", "mail_directory_aliases", "mail_agency_mailboxes"}
 
 
 # --------------------------------------------------------------------------- agencies for restores

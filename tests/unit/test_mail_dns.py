@@ -11,7 +11,7 @@ import dns.zone
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from mail_dns import dkim_txt, mail_dns_records, txt
+from ansible_collections.gialai.mail.plugins.plugin_utils.dns import dkim_txt, mail_dns_records, txt
 
 SOA = "@ 3600 IN SOA ns.gialai.gov.vn. hostmaster.gialai.gov.vn. 1 3600 600 86400 3600\n@ 3600 IN NS ns.gialai.gov.vn.\n"
 

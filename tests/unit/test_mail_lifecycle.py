@@ -2,12 +2,12 @@ import datetime
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from mail_lifecycle import (
-    FilterModule,
+from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import (
     add_months,
     mail_lifecycle,
     mail_lifecycle_changes,
 )
+from filter_table import filters_from
 
 D = datetime.date
 
@@ -301,11 +301,11 @@ def test_bad_retention(kwargs):
 
 
 def test_filter_table():
-    assert set(FilterModule().filters()) == {"mail_lifecycle", "mail_lifecycle_changes", "mail_apply_lifecycle"}
+    assert set(filters_from("lifecycle")) == {"mail_lifecycle", "mail_lifecycle_changes", "mail_apply_lifecycle"}
 
 
 def test_apply_lifecycle_keeps_every_field_and_merges_rights():
-    from mail_lifecycle import mail_apply_lifecycle
+    from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import mail_apply_lifecycle
 
     accounts = [
         {"address": "LocNV@gialai.gov.vn", "password": "x", "name": "Nguyễn Văn Lộc"},
@@ -324,7 +324,7 @@ def test_apply_lifecycle_keeps_every_field_and_merges_rights():
 
 
 def test_apply_lifecycle_takes_missing_passwords_from_the_mapping():
-    from mail_lifecycle import mail_apply_lifecycle
+    from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import mail_apply_lifecycle
 
     accounts = [
         {"address": "LocNV@gialai.gov.vn"},
@@ -343,7 +343,7 @@ def test_apply_lifecycle_takes_missing_passwords_from_the_mapping():
 
 
 def test_apply_lifecycle_refuses_a_password_list():
-    from mail_lifecycle import mail_apply_lifecycle
+    from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import mail_apply_lifecycle
 
     with pytest.raises(AnsibleFilterError, match="passwords must be a mapping"):
         mail_apply_lifecycle([{"address": "a@gialai.gov.vn"}], "2026-11-28", passwords=["x"])

@@ -3,15 +3,15 @@ import warnings
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from mail_passwords import (
+from ansible_collections.gialai.mail.plugins.plugin_utils.passwords import (
     SCHEMES,
     WEAK_PASSWORDS,
-    FilterModule,
     mail_passwd_parse,
     mail_password_hash,
     mail_password_policy,
     mail_password_verify,
 )
+from filter_table import filters_from
 from passlib.hash import bcrypt as passlib_bcrypt
 
 PW = "Tr@ngDồng-2024"
@@ -368,14 +368,14 @@ def test_parse_then_hash_round_trip(blf):
 
 
 def test_filter_table():
-    assert set(FilterModule().filters()) == {
+    assert set(filters_from("passwords")) == {
         "mail_password_hash", "mail_password_verify", "mail_password_policy", "mail_passwd_parse",
         "mail_check_passwords",
     }  # fmt: skip
 
 
 def test_check_passwords_names_the_first_weak_account_and_not_its_password():
-    from mail_passwords import mail_check_passwords
+    from ansible_collections.gialai.mail.plugins.plugin_utils.passwords import mail_check_passwords
 
     accounts = [
         {"address": "locnv@gialai.gov.vn", "password": "Loc-Nguyen#26x"},
@@ -390,7 +390,7 @@ def test_check_passwords_names_the_first_weak_account_and_not_its_password():
 
 
 def test_check_passwords_rejects_unknown_policy_options():
-    from mail_passwords import mail_check_passwords
+    from ansible_collections.gialai.mail.plugins.plugin_utils.passwords import mail_check_passwords
 
     with pytest.raises(AnsibleFilterError, match="min_lenght"):
         mail_check_passwords([], {"min_lenght": 8})

@@ -1,8 +1,9 @@
-"""Who may post to a list: plugins/filter/mail_posting.py."""
+"""Who may post to a list: plugins/plugin_utils/posting.py (filters mail_posting_problems, mail_posting_table)."""
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from mail_posting import FilterModule, mail_posting_problems, mail_posting_table
+from ansible_collections.gialai.mail.plugins.plugin_utils.posting import mail_posting_problems, mail_posting_table
+from filter_table import filters_from
 
 LEADERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"]
 
@@ -71,4 +72,4 @@ def test_not_a_list_is_an_error():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"mail_posting_problems", "mail_posting_table"}
+    assert set(filters_from("posting")) == {"mail_posting_problems", "mail_posting_table"}

@@ -1,9 +1,11 @@
+import importlib
 import os
 
-import mail_validate
 import pytest
 from ansible.errors import AnsibleFilterError
-from mail_validate import FilterModule, mail_validate_mailboxes
+from ansible_collections.gialai.mail.plugins.plugin_utils import names, validate
+from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_validate_mailboxes
+from filter_table import filters_from
 
 DOMAINS = ["gialai.gov.vn"]
 SECRET = "Tr@ngDồng-2024"
@@ -146,21 +148,22 @@ def test_not_a_list():
 
 
 def test_shared_rules_come_from_mail_names():
-    here = os.path.dirname(os.path.abspath(mail_validate.__file__))
-    assert mail_validate._names.__file__ == os.path.join(here, "mail_names.py")
-    assert mail_validate.mail_valid_address is mail_validate._names.mail_valid_address
-    # loading twice gives the same module object
-    assert mail_validate._load_sibling("mail_names") is mail_validate._names
+    here = os.path.dirname(os.path.abspath(validate.__file__))
+    assert names.__file__ == os.path.join(here, "names.py")
+    assert validate.mail_valid_address is names.mail_valid_address
+    assert validate.mail_valid_domain is names.mail_valid_domain
+    # imported normally: importing twice gives the same module object
+    assert importlib.import_module(names.__name__) is names
 
 
 def test_filter_table():
-    assert set(FilterModule().filters()) == {
+    assert set(filters_from("validate")) == {
         "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses", "mail_wide_networks",
     }  # fmt: skip
 
 
 def test_invalid_domains_lists_only_the_bad_ones():
-    from mail_validate import mail_invalid_domains
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_invalid_domains
 
     assert mail_invalid_domains(["gialai.gov.vn", "gialai..gov.vn", "-bad.vn", "localhost"]) == [
         "gialai..gov.vn", "-bad.vn", "localhost",
@@ -169,7 +172,7 @@ def test_invalid_domains_lists_only_the_bad_ones():
 
 
 def test_invalid_addresses_malformed_or_outside_the_domains():
-    from mail_validate import mail_invalid_addresses
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_invalid_addresses
 
     given = ["locnv@gialai.gov.vn", "x@example.org", "Nguyễn A@gialai.gov.vn", "no-at-sign"]
     assert mail_invalid_addresses(given, ["gialai.gov.vn"]) == given[1:]
@@ -198,12 +201,12 @@ def test_sizes_are_accepted_as_quota(quota):
     (["10.0.0.0/33"], ["'10.0.0.0/33' is not an IP address"]),
 ])
 def test_relay_networks_are_parsed_and_wide_ones_refused(networks, expected):
-    problems = mail_validate.mail_wide_networks(networks)
+    problems = validate.mail_wide_networks(networks)
     assert len(problems) == len(expected)
     for problem, start in zip(problems, expected):
         assert problem.startswith(start), problems
 
 
 def test_the_widest_relay_network_is_configurable():
-    assert mail_validate.mail_wide_networks(["10.0.0.0/16"], 16, 48) == []
-    assert mail_validate.mail_wide_networks(["2001:db8::/40"], 16, 48) != []
+    assert validate.mail_wide_networks(["10.0.0.0/16"], 16, 48) == []
+    assert validate.mail_wide_networks(["2001:db8::/40"], 16, 48) != []

@@ -1,7 +1,8 @@
 """Vietnamese personal names -> mailbox addresses, and address/domain checks.
 
-Filters in this file (the main one, ``mail_assign_addresses``, is documented
-in DOCUMENTATION below):
+``mail_assign_addresses(people, domain=None, pattern='{given}{initials}')``
+    Copies of the people, each with a unique ``address`` (documented in
+    ``plugins/filter/mail_assign_addresses.py``).
 
 ``vn_ascii(text)``
     Fold Vietnamese text to ASCII. Precomposed (NFC) and combining (NFD)
@@ -37,8 +38,20 @@ in DOCUMENTATION below):
     Mixed case is accepted; every filter of this bundle stores addresses
     lowercased.
 
-The helpers here are shared with ``mail_validate.py`` (loaded by file path,
-because Ansible loads each filter file as an isolated module).
+``valid_dns_label(label)`` / ``valid_dns_name(name)`` -> bool
+    The one DNS-name rule of the collection (also used by ``dns.py``): a label
+    of 1-63 characters from ``[a-z0-9-]`` not starting or ending with ``-``
+    (case-sensitive: callers lowercase first), a name of such labels of at most
+    253 characters. ``mail_valid_domain`` adds "at least one dot, last label
+    not all digits".
+
+``check_pattern(pattern)``
+    Raises when a local part pattern is malformed (used by ``directory_model.py``).
+
+The filters of ``plugins/filter/`` (vn_ascii, vn_local_part,
+mail_assign_addresses, mail_valid_domain, mail_valid_address) map to these
+functions; ``validate.py``, ``posting.py``, ``directory_model.py`` and ``dns.py``
+import them.
 """
 
 from __future__ import annotations
@@ -50,70 +63,9 @@ import unicodedata
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: mail_assign_addresses
-short_description: give each person a mailbox address derived from their Vietnamese name
-description:
-  - Returns copies of the person mappings, each with C(address) set.
-  - An explicit C(address) (a local part, or a full address) always wins and is reserved first.
-  - Other people get C(vn_local_part(name, pattern))@domain.
-  - When several people get the same generated address, they are sorted by C(id)
-    (when present, else by name) and the first keeps the bare address; the others get
-    suffixes 2, 3, ... skipping every address already taken. The result does not depend on
-    the order of the input list.
-  - A person whose address got a suffix also gets C(address_collision=true) and
-    C(address_base) (the bare address it collided on).
-  - Other filters in this file are C(vn_ascii), C(vn_local_part), C(mail_valid_domain)
-    and C(mail_valid_address); see the module docstring.
-positional: _input, domain, pattern
-options:
-  _input:
-    description: >-
-      List of mappings. C(name) (full Vietnamese name, required); C(address) (optional,
-      explicit); C(domain) (optional, default O(domain)); C(id) (optional stable identifier,
-      such as a staff number, unique when given).
-    type: list
-    elements: dict
-    required: true
-  domain:
-    description: Mail domain for people without their own C(domain) or a full C(address).
-    type: str
-  pattern:
-    description: Local part pattern, see C(vn_local_part).
-    type: str
-    default: '{given}{initials}'
-notes:
-  - Errors name the offending person; two people with the same explicit address, two
-    people with the same C(id), an invalid domain or a missing name are errors.
-"""
-
-EXAMPLES = r"""
-# people:
-#   - {name: "Nguyễn Văn Lộc", id: "GL0012"}
-#   - {name: "Nguyễn Vũ Lộc", id: "GL0007"}
-#   - {name: "Trần Thị Đào", address: "daott"}
-mailboxes: "{{ people | mail_assign_addresses('gialai.gov.vn') }}"
-# -> Nguyễn Vũ Lộc (GL0007): locnv@gialai.gov.vn
-#    Nguyễn Văn Lộc (GL0012): locnv2@gialai.gov.vn, address_collision: true,
-#                             address_base: locnv@gialai.gov.vn
-#    Trần Thị Đào: daott@gialai.gov.vn
-
-local: "{{ 'Nguyễn Văn Lộc' | vn_local_part }}"                     # locnv
-dotted: "{{ 'Nguyễn Văn Lộc' | vn_local_part('{given}.{family}') }}"  # loc.nguyen
-ascii: "{{ 'Đặng Thị Ánh' | vn_ascii }}"                             # Dang Thi Anh
-"""
-
-RETURN = r"""
-_value:
-  description: >-
-    Copies of the input mappings with C(address) (lowercase full address) and, for people
-    whose address got a numeric suffix, C(address_collision) and C(address_base).
-  type: list
-  elements: dict
-"""
 
 # --------------------------------------------------------------------------
-# Shared validation helpers (also used by mail_validate.py)
+# Shared validation helpers (also used by validate.py, posting.py, directory_model.py, dns.py)
 # --------------------------------------------------------------------------
 
 LOCAL_PART_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
@@ -129,14 +81,24 @@ MAX_LOCAL_LENGTH = 64
 _SPECIAL_LETTERS = str.maketrans({"Đ": "D", "đ": "d", "Ð": "D", "ð": "d"})
 
 
+def valid_dns_label(label):
+    """True when ``label`` is one DNS label: 1-63 of ``[a-z0-9-]``, no ``-`` at either end."""
+    return isinstance(label, str) and bool(_LABEL_RE.match(label))
+
+
+def valid_dns_name(name):
+    """True when ``name`` (lowercase, no trailing dot) is DNS labels joined by dots, at most 253 characters."""
+    if not isinstance(name, str) or not name or len(name) > 253:
+        return False
+    return all(valid_dns_label(label) for label in name.split("."))
+
+
 def mail_valid_domain(name):
     """True when ``name`` is a DNS name with at least one dot (see module doc)."""
-    if not isinstance(name, str) or not name or len(name) > 253:
+    if not isinstance(name, str) or not valid_dns_name(name.lower()):
         return False
     labels = name.lower().split(".")
     if len(labels) < 2:
-        return False
-    if not all(_LABEL_RE.match(label) for label in labels):
         return False
     return not labels[-1].isdigit()
 
@@ -198,7 +160,7 @@ def _name_parts(full_name):
     }
 
 
-def _check_pattern(pattern):
+def check_pattern(pattern):
     if not isinstance(pattern, str) or not pattern:
         raise AnsibleFilterError(
             "the local part pattern must be a non-empty string such as '{given}{initials}'"
@@ -231,7 +193,7 @@ def _check_pattern(pattern):
 
 def vn_local_part(full_name, pattern="{given}{initials}"):
     """Lowercase ASCII mailbox local part for a Vietnamese full name (see module doc)."""
-    _check_pattern(pattern)
+    check_pattern(pattern)
     parts = _name_parts(full_name)
     local = _SEP_RUN_RE.sub(r"\1", pattern.format(**parts)).strip(_SEPARATORS)
     if not LOCAL_PART_RE.match(local):
@@ -278,7 +240,7 @@ def _sort_key(person):
 
 
 def mail_assign_addresses(people, domain=None, pattern="{given}{initials}"):
-    """Copies of ``people`` with a unique ``address`` each (see DOCUMENTATION)."""
+    """Copies of ``people`` with a unique ``address`` each (see plugins/filter/)."""
     if not isinstance(people, (list, tuple)):
         raise AnsibleFilterError(
             f"mail_assign_addresses expects a list of people, got {type(people).__name__}"
@@ -287,7 +249,7 @@ def mail_assign_addresses(people, domain=None, pattern="{given}{initials}"):
         raise AnsibleFilterError(
             f"mail_assign_addresses: domain must be a string, got {type(domain).__name__}"
         )
-    _check_pattern(pattern)
+    check_pattern(pattern)
 
     result = []
     explicit_owner = {}  # address -> index
@@ -393,16 +355,3 @@ def mail_assign_addresses(people, domain=None, pattern="{given}{initials}"):
             result[index]["address_collision"] = True
             result[index]["address_base"] = bare
     return result
-
-
-class FilterModule:
-    """Vietnamese name and mail address filters."""
-
-    def filters(self):
-        return {
-            "vn_ascii": vn_ascii,
-            "vn_local_part": vn_local_part,
-            "mail_assign_addresses": mail_assign_addresses,
-            "mail_valid_domain": mail_valid_domain,
-            "mail_valid_address": mail_valid_address,
-        }

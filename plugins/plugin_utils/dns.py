@@ -1,4 +1,9 @@
-"""The DNS records a mail domain must publish, in zone-file syntax."""
+"""The DNS records a mail domain must publish, in zone-file syntax.
+
+``mail_dns_records`` is documented in ``plugins/filter/mail_dns_records.py``; ``txt`` and
+``dkim_txt`` are its building blocks. Names and the DKIM selector are checked by the one
+DNS-name rule of ``names.py`` (``valid_dns_name``, ``valid_dns_label``).
+"""
 
 from __future__ import annotations
 
@@ -9,97 +14,15 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: mail_dns_records
-short_description: Render the DNS records of one mail domain as zone-file text
-description:
-  - MX, SPF (C(v=spf1 mx -all)), one DKIM TXT record per key, DMARC (C(p=reject) with a
-    report address), MTA-STS and TLS-RPT, the MX host's address records when the host is
-    in this domain, and TLSA (DANE, C(3 1 1)) only when the zone is DNSSEC-signed.
-  - Names are absolute (trailing dot), long TXT values are split into 255-byte strings in
-    parentheses, as BIND, NSD, Knot and dnspython read them.
-positional: _input
-options:
-  _input:
-    description: The domain (zone) name.
-    type: str
-    required: true
-  mx:
-    description: The MX host name (mail.example.gov.vn).
-    type: str
-    required: true
-  dkim:
-    description: >-
-      DKIM keys, each C(selector), C(algorithm) (rsa or ed25519) and C(public_key): the
-      base64 DER SubjectPublicKeyInfo (C(openssl pkey -pubout -outform DER | base64)).
-    type: list
-    elements: dict
-    default: []
-  ipv4:
-    description: Public IPv4 address of the MX host (A record; only when the host is in this domain).
-    type: str
-  ipv6:
-    description: Public IPv6 address of the MX host (AAAA record).
-    type: str
-  dmarc_policy:
-    description: DMARC policy.
-    type: str
-    default: reject
-    choices: [none, quarantine, reject]
-  dmarc_rua:
-    description: Aggregate report address (mailto:).
-    type: str
-    required: true
-  tlsrpt_rua:
-    description: TLS-RPT report address (mailto:).
-    type: str
-    required: true
-  mta_sts_id:
-    description: MTA-STS policy id (change it whenever the policy changes).
-    type: str
-    required: true
-  mta_sts_mode:
-    description: >-
-      The MTA-STS policy mode advised in the comment. C(enforce) only with a certificate trusted on
-      the Internet (sending servers refuse delivery when it does not validate); with the internal CA
-      use C(testing): the records then carry a warning saying why.
-    type: str
-    default: testing
-    choices: [testing, enforce]
-  dnssec:
-    description: The zone is DNSSEC-signed; only then are TLSA records printed.
-    type: bool
-    default: false
-  tlsa_spki:
-    description: Base64 DER SubjectPublicKeyInfo of the MX certificate's key (TLSA 3 1 1).
-    type: str
-  ttl:
-    description: TTL of every record.
-    type: int
-    default: 3600
-"""
+from ansible_collections.gialai.mail.plugins.plugin_utils.names import valid_dns_label, valid_dns_name
 
-EXAMPLES = r"""
-- name: Print the records of each domain
-  ansible.builtin.debug:
-    msg: "{{ 'gialai.gov.vn' | mail_dns_records(mx='mail.gialai.gov.vn', dkim=keys,
-             dmarc_rua='mailto:dmarc@gialai.gov.vn', tlsrpt_rua='mailto:tlsrpt@gialai.gov.vn',
-             mta_sts_id='20261128') }}"
-"""
 
-RETURN = r"""
-_value:
-  description: Zone-file text (a comment header, then one record per line or parenthesised group).
-  type: str
-"""
-
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
 
 
 def _name(name: str, what: str) -> str:
     name = str(name).strip().lower().rstrip(".")
-    if not name or len(name) > 253 or not all(_LABEL.match(p) for p in name.split(".")):
+    if not valid_dns_name(name):
         raise AnsibleFilterError(f"mail_dns_records: {what} '{name}' is not a valid DNS name")
     return name
 
@@ -161,7 +84,7 @@ def mail_dns_records(domain, mx, dmarc_rua, tlsrpt_rua, mta_sts_id, dkim=None, i
     lines.append(f"{domain}. {ttl} IN TXT {txt('v=spf1 mx -all')}")
     for key in dkim or []:
         selector = str(key.get("selector", ""))
-        if not _LABEL.match(selector):
+        if not valid_dns_label(selector):
             raise AnsibleFilterError(f"mail_dns_records: DKIM selector '{selector}' is not one DNS label")
         lines.append(f"{selector}._domainkey.{domain}. {ttl} IN TXT "
                      f"{txt(dkim_txt(key.get('algorithm', 'rsa'), key.get('public_key', '')))}")
@@ -183,10 +106,3 @@ def mail_dns_records(domain, mx, dmarc_rua, tlsrpt_rua, mta_sts_id, dkim=None, i
     elif in_zone:
         lines.append(f"; No TLSA (DANE): the zone is not DNSSEC-signed (dns_records_dnssec: false).")
     return "\n".join(lines) + "\n"
-
-
-class FilterModule:
-    """DNS record filters."""
-
-    def filters(self):
-        return {"mail_dns_records": mail_dns_records}

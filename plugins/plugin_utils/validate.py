@@ -1,95 +1,24 @@
 """Validation of the mailbox list before anything is deployed.
 
-One documented filter, ``mail_validate_mailboxes`` (below), and three helpers for the roles'
-input checks: ``mail_invalid_domains``, ``mail_invalid_addresses`` and ``mail_wide_networks``
-(their docstrings).
+``mail_validate_mailboxes`` (documented in ``plugins/filter/mail_validate_mailboxes.py``) and
+three helpers for the roles' input checks: ``mail_invalid_domains``, ``mail_invalid_addresses``
+and ``mail_wide_networks`` (their docstrings; each a filter of the same name). ``QUOTA_RE`` is
+the one quota syntax (500M, 2G, 1T), also used by ``directory_model.py``.
 
-The address and domain rules live in ``mail_names.py`` (one place for them).
-Ansible loads every filter file as an isolated module, with the plugin folder
-not on ``sys.path``, so the sibling file is loaded here by its path.
+The address and domain rules live in ``names.py`` (one place for them).
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import ipaddress
-import os
 import re
-import sys
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: mail_validate_mailboxes
-short_description: fail early on a wrong mailbox list
-description:
-  - Checks every mailbox and fails with one error that names the first offending address and
-    lists every problem found. Problems are a malformed address, a domain that is not served,
-    an address listed twice (case-insensitively), a mailbox with neither C(password) nor
-    C(password_hash), a C(password_hash) without its Dovecot C({SCHEME}) prefix, and a
-    C(quota) that is not a size such as 500M or 2G.
-  - The served domains are checked too; a malformed one is an error naming it.
-  - Returns copies of the mailboxes with C(address) stripped and lowercased.
-  - Address and domain rules are those of C(mail_valid_address) and C(mail_valid_domain).
-positional: _input, domains
-options:
-  _input:
-    description: List of mappings with at least C(address) and C(password) or C(password_hash).
-    type: list
-    elements: dict
-    required: true
-  domains:
-    description: The served mail domains.
-    type: list
-    elements: str
-    required: true
-notes:
-  - Messages never contain a password or a hash.
-"""
-
-EXAMPLES = r"""
-- name: Check the mailbox list
-  ansible.builtin.set_fact:
-    mail_mailboxes_checked: "{{ mail_mailboxes | mail_validate_mailboxes(mail_domains) }}"
-
-# fails with, for example:
-#   mailbox 'x@example.org' is outside the served domains: gialai.gov.vn
-#   mailbox 'a@gialai.gov.vn' has no password: set password (from vault) or password_hash
-"""
-
-RETURN = r"""
-_value:
-  description: Copies of the mailboxes, C(address) lowercased.
-  type: list
-  elements: dict
-"""
+from ansible_collections.gialai.mail.plugins.plugin_utils.names import mail_valid_address, mail_valid_domain
 
 
-def _load_sibling(stem):
-    """Load ``<this folder>/<stem>.py`` once, under a private module name."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{stem}.py")
-    digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:12]
-    module_name = f"_mail_filter_{stem}_{digest}"
-    module = sys.modules.get(module_name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception:
-            del sys.modules[module_name]
-            raise
-    return module
-
-
-_names = _load_sibling("mail_names")
-mail_valid_address = _names.mail_valid_address
-mail_valid_domain = _names.mail_valid_domain
-
-
-_QUOTA = re.compile(r"^[1-9][0-9]*[KMGT]$")
+QUOTA_RE = re.compile(r"^[1-9][0-9]*[KMGT]$")
 
 
 def _has_value(value):
@@ -149,7 +78,7 @@ def mail_validate_mailboxes(mailboxes, domains):
                 f"mailbox '{address}' has no password: set password (from vault) or password_hash"
             )
         quota = mailbox.get("quota")
-        if quota is not None and not (isinstance(quota, str) and _QUOTA.match(quota)):
+        if quota is not None and not (isinstance(quota, str) and QUOTA_RE.match(quota)):
             problems.append(
                 f"mailbox '{address}' has quota {quota!r}: use a size such as 500M, 2G or 1T"
             )
@@ -218,15 +147,3 @@ def mail_wide_networks(networks, min_prefix_v4=24, min_prefix_v6=64):
             problems.append(f"'{text}' is wider than /{widest} ({network.num_addresses} addresses would relay "
                             "without authentication)")
     return problems
-
-
-class FilterModule:
-    """Mailbox list validation filter."""
-
-    def filters(self):
-        return {
-            "mail_validate_mailboxes": mail_validate_mailboxes,
-            "mail_invalid_domains": mail_invalid_domains,
-            "mail_invalid_addresses": mail_invalid_addresses,
-            "mail_wide_networks": mail_wide_networks,
-        }

@@ -1,7 +1,9 @@
 """Dovecot password hashes, password policy and passwd-file parsing.
 
-Filters in this file (the main one, ``mail_password_hash``, is documented in
-DOCUMENTATION below):
+Each function is the filter of the same name (documented in ``plugins/filter/<name>.py``):
+
+``mail_password_hash(password, scheme='BLF-CRYPT', existing=None, rounds=None, name='')``
+    Dovecot ``{SCHEME}hash``, the existing hash kept when it still fits.
 
 ``mail_password_verify(password, hashed)`` -> bool
     True when ``hashed`` (with or without a ``{SCHEME}`` prefix) is a hash of
@@ -26,6 +28,10 @@ DOCUMENTATION below):
     local part has 3 characters or more). No leading or trailing whitespace
     (a classic copy-paste or file-lookup accident) and no control characters.
 
+``mail_check_passwords(accounts, policy=None)``
+    ``mail_password_policy`` over every account with a plain ``password``;
+    returns the accounts, or an error naming the first failing one.
+
 ``mail_passwd_parse(content)`` -> dict
     ``{user: hash}`` from the text of a Dovecot passwd-file
     (``user:{SCHEME}hash:uid:gid::home::extra``). Blank lines and ``#``
@@ -46,74 +52,6 @@ from ansible.errors import AnsibleFilterError
 from passlib.hash import bcrypt as _bcrypt
 from passlib.hash import sha512_crypt as _sha512_crypt
 
-DOCUMENTATION = r"""
-name: mail_password_hash
-short_description: Dovecot password hash, unchanged when the existing one still fits
-description:
-  - Returns a Dovecot hash C({SCHEME}...) of the password.
-  - When O(existing) is a hash (with or without its C({SCHEME}) prefix) of the same password
-    in the requested scheme, it is returned as is (a missing prefix is added), so a second
-    run changes nothing even though every new hash has a random salt.
-    When O(rounds) is given, the cost of O(existing) must also equal it, so raising the cost
-    re-hashes every password on the next run.
-  - Otherwise a fresh hash with a random salt is returned.
-  - "Schemes: C(BLF-CRYPT) (bcrypt with the C($2y$) prefix that Dovecot and libxcrypt accept;
-    cost 10 unless O(rounds)), C(SHA512-CRYPT) (C($6$); 5000 rounds unless O(rounds)),
-    and C(ARGON2ID) only when passlib has an argon2 backend (argon2-cffi) on the controller
-    (time cost 3 unless O(rounds), 64 MiB, one lane as libsodium in Dovecot requires)."
-  - SHA512-CRYPT defaults to 5000 rounds, the glibc and C(doveadm pw) default, and not to
-    passlib's 656000, because Dovecot verifies the hash on every login that misses its auth
-    cache; with thousands of mailboxes and phones that reconnect all day a high round count
-    turns into a constant CPU load on the mail server and a slow login for everyone.
-  - BLF-CRYPT uses only the first 72 bytes of the UTF-8 password (as Dovecot does).
-  - Other filters in this file are C(mail_password_verify), C(mail_password_policy) and
-    C(mail_passwd_parse); see the module docstring.
-positional: _input, scheme, existing, rounds, name
-options:
-  _input:
-    description: The password (from the vault).
-    type: str
-    required: true
-  scheme:
-    description: Dovecot scheme name.
-    type: str
-    default: BLF-CRYPT
-    choices: [BLF-CRYPT, SHA512-CRYPT, ARGON2ID]
-  existing:
-    description: The hash now in use (for example from C(mail_passwd_parse)), or nothing.
-    type: str
-  rounds:
-    description: bcrypt cost (4-31), SHA512-CRYPT rounds (1000-999999999) or argon2 time cost.
-    type: int
-  name:
-    description: Account name used in error messages (never the password).
-    type: str
-notes:
-  - Errors never contain the password or a hash.
-"""
-
-EXAMPLES = r"""
-# keep the hash that is already in /etc/dovecot/users when the password did not change
-password_hash: >-
-  {{ item.password | mail_password_hash('BLF-CRYPT',
-       existing=(current_users | mail_passwd_parse).get(item.address),
-       name=item.address) }}
-
-# cheaper hash for a lab
-lab_hash: "{{ 'Ch@ngeMe-2024' | mail_password_hash('SHA512-CRYPT') }}"
-
-# policy check before hashing
-checked: "{{ item.password | mail_password_policy(min_length=10, name=item.address) }}"
-
-# verify
-ok: "{{ 'secret' | mail_password_verify('{BLF-CRYPT}$2y$10$...') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: Dovecot hash with its scheme prefix, for example C({BLF-CRYPT}$2y$10$...).
-  type: str
-"""
 
 _PREFIX_RE = re.compile(r"^\{([A-Za-z0-9._-]+)\}(.*)$", re.DOTALL)
 
@@ -390,16 +328,3 @@ def mail_passwd_parse(content):
             continue
         users[user] = fields[1].strip() if len(fields) > 1 else ""
     return users
-
-
-class FilterModule:
-    """Dovecot password filters."""
-
-    def filters(self):
-        return {
-            "mail_password_hash": mail_password_hash,
-            "mail_password_verify": mail_password_verify,
-            "mail_password_policy": mail_password_policy,
-            "mail_passwd_parse": mail_passwd_parse,
-            "mail_check_passwords": mail_check_passwords,
-        }

@@ -1,0 +1,53 @@
+"""The mail_lifecycle_changes filter: the accounts a run would change. The logic is plugins/plugin_utils/lifecycle.py."""
+
+from __future__ import annotations
+
+from ansible_collections.gialai.mail.plugins.plugin_utils.lifecycle import mail_lifecycle_changes
+
+DOCUMENTATION = r"""
+name: mail_lifecycle_changes
+short_description: the lifecycle entries whose action is not keep (what a run changes)
+description:
+  - The same list as C(mail_lifecycle) with only the entries whose C(action) is not C(keep), for
+    dry-run reports (the preflight prints it).
+positional: _input, today, retention_months, leader_retention_months, leader_roles
+options:
+  _input:
+    description: The accounts, as for C(mail_lifecycle).
+    type: list
+    elements: dict
+    required: true
+  today:
+    description: The date to evaluate at, an ISO date string (C(YYYY-MM-DD)) or a date.
+    type: str
+    required: true
+  retention_months:
+    description: Months a departed account keeps receiving mail (null means the default).
+    type: int
+    default: 6
+  leader_retention_months:
+    description: Months for accounts whose role is in O(leader_roles) (null means the default).
+    type: int
+    default: 12
+  leader_roles:
+    description: Roles that get O(leader_retention_months) (compared case-insensitively).
+    type: list
+    elements: str
+    default: [leader, director, deputy_director, head]
+"""
+
+EXAMPLES = r"""
+pending: "{{ mail_accounts | mail_lifecycle_changes('2025-03-01', retention_months=3) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The entries of C(mail_lifecycle) whose action is not C(keep), in input order.
+  type: list
+  elements: dict
+"""
+
+
+class FilterModule:
+    def filters(self):
+        return {"mail_lifecycle_changes": mail_lifecycle_changes}

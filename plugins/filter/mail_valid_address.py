@@ -1,0 +1,36 @@
+"""The mail_valid_address filter: is this a mail address. The logic is plugins/plugin_utils/names.py."""
+
+from __future__ import annotations
+
+from ansible_collections.gialai.mail.plugins.plugin_utils.names import mail_valid_address
+
+DOCUMENTATION = r"""
+name: mail_valid_address
+short_description: true when the input is local@domain with an ASCII local part and a valid domain
+description:
+  - The local part is C([a-z0-9._+-]), at most 64 characters, no leading, trailing or doubled dot.
+  - The domain follows C(mail_valid_domain).
+  - Mixed case is accepted; every filter of this collection stores addresses lowercased.
+positional: _input
+options:
+  _input:
+    description: The address; anything but a string gives false.
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+ok: "{{ 'locnv@gialai.gov.vn' | mail_valid_address }}"  # true
+bad: "{{ 'a..b@gialai.gov.vn' | mail_valid_address }}"  # false
+"""
+
+RETURN = r"""
+_value:
+  description: Whether the address is valid.
+  type: bool
+"""
+
+
+class FilterModule:
+    def filters(self):
+        return {"mail_valid_address": mail_valid_address}
