@@ -14,6 +14,8 @@ description:
   - With O(passwords), an account that has neither C(password) nor C(password_hash) takes its
     password from it (by address, case-insensitively) - one lookup per account instead of one
     template per account, which is what keeps 10,000 accounts fast.
+extends_documentation_fragment:
+  - gialai.mail.lifecycle
 positional: _input, today, retention_months, leader_retention_months, leader_roles
 options:
   _input:
@@ -21,23 +23,6 @@ options:
     type: list
     elements: dict
     required: true
-  today:
-    description: The date to evaluate at, an ISO date string (C(YYYY-MM-DD)) or a date.
-    type: str
-    required: true
-  retention_months:
-    description: Months a departed account keeps receiving mail (null means the default).
-    type: int
-    default: 6
-  leader_retention_months:
-    description: Months for accounts whose role is in O(leader_roles) (null means the default).
-    type: int
-    default: 12
-  leader_roles:
-    description: Roles that get O(leader_retention_months) (compared case-insensitively).
-    type: list
-    elements: str
-    default: [leader, director, deputy_director, head]
   passwords:
     description: Mapping address -> password (the vault's C(vault_mail_passwords)).
     type: dict

@@ -24,7 +24,11 @@ options:
 """
 
 EXAMPLES = r"""
-checked: "{{ mail_accounts_effective | mail_check_passwords({'min_length': 10}) }}"
+- name: Check every plain password before anything is written
+  ansible.builtin.set_fact:
+    checked_accounts: "{{ mail_accounts_effective | mail_check_passwords({'min_length': 10, 'min_classes': 3}) }}"
+  no_log: true
+# fails with, for example: password of 'yeu@gialai.gov.vn' is too weak: fewer than 10 characters
 """
 
 RETURN = r"""

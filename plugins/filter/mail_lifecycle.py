@@ -24,6 +24,8 @@ description:
   - "C(revoked): nothing allowed; action C(disable)."
   - C(mail_lifecycle_changes) keeps only the entries to act on; C(mail_apply_lifecycle) merges the
     result into the accounts.
+extends_documentation_fragment:
+  - gialai.mail.lifecycle
 positional: _input, today, retention_months, leader_retention_months, leader_roles
 options:
   _input:
@@ -33,23 +35,6 @@ options:
     type: list
     elements: dict
     required: true
-  today:
-    description: The date to evaluate at, an ISO date string (C(YYYY-MM-DD)) or a date.
-    type: str
-    required: true
-  retention_months:
-    description: Months a departed account keeps receiving mail (null means the default).
-    type: int
-    default: 6
-  leader_retention_months:
-    description: Months for accounts whose role is in O(leader_roles) (null means the default).
-    type: int
-    default: 12
-  leader_roles:
-    description: Roles that get O(leader_retention_months) (compared case-insensitively).
-    type: list
-    elements: str
-    default: [leader, director, deputy_director, head]
 notes:
   - Errors name the offending account; an unknown state, a departed account without a valid
     C(departed_on), or two accounts with the same address are errors.

@@ -10,6 +10,8 @@ short_description: the lifecycle entries whose action is not keep (what a run ch
 description:
   - The same list as C(mail_lifecycle) with only the entries whose C(action) is not C(keep), for
     dry-run reports (the preflight prints it).
+extends_documentation_fragment:
+  - gialai.mail.lifecycle
 positional: _input, today, retention_months, leader_retention_months, leader_roles
 options:
   _input:
@@ -17,23 +19,6 @@ options:
     type: list
     elements: dict
     required: true
-  today:
-    description: The date to evaluate at, an ISO date string (C(YYYY-MM-DD)) or a date.
-    type: str
-    required: true
-  retention_months:
-    description: Months a departed account keeps receiving mail (null means the default).
-    type: int
-    default: 6
-  leader_retention_months:
-    description: Months for accounts whose role is in O(leader_roles) (null means the default).
-    type: int
-    default: 12
-  leader_roles:
-    description: Roles that get O(leader_retention_months) (compared case-insensitively).
-    type: list
-    elements: str
-    default: [leader, director, deputy_director, head]
 """
 
 EXAMPLES = r"""

@@ -18,7 +18,8 @@ description:
 positional: _input
 options:
   _input:
-    description: The aliases (C(postfix_aliases)).
+    description: >-
+      The aliases to check (C(postfix_aliases)).
     type: list
     elements: dict
     required: true

@@ -29,18 +29,10 @@ options:
     elements: dict
     required: true
 notes:
-  - "Problems: a C(posting) outside the four policies; C(senders) without C(posting_senders) or
-    with a malformed entry; C(posting_senders) on another policy; a C(public) alias that reaches a
-    non-public one (port 25 checks only the address the client names, so that would open the inner
-    list to the Internet)."
+  - The problems are listed in the documentation of C(mail_posting_problems).
 """
 
 EXAMPLES = r"""
-- name: Refuse wrong posting policies before any host is changed
-  ansible.builtin.assert:
-    that: postfix_aliases | mail_posting_problems == []
-    fail_msg: "{{ postfix_aliases | mail_posting_problems | join('; ') }}"
-
 # postfix_aliases:
 #   - {address: lanhdao@gialai.gov.vn, to: [locnv@gialai.gov.vn, hoatt@gialai.gov.vn], posting: members}
 # {{ postfix_aliases | mail_posting_table }} ->

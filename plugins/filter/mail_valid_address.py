@@ -14,14 +14,18 @@ description:
 positional: _input
 options:
   _input:
-    description: The address; anything but a string gives false.
+    description: >-
+      The address; anything but a string gives false.
     type: raw
     required: true
 """
 
 EXAMPLES = r"""
-ok: "{{ 'locnv@gialai.gov.vn' | mail_valid_address }}"  # true
-bad: "{{ 'a..b@gialai.gov.vn' | mail_valid_address }}"  # false
+- name: Refuse a malformed forwarding address before any host is changed
+  ansible.builtin.assert:
+    that: forward_to | mail_valid_address
+    fail_msg: "'{{ forward_to }}' is not a mail address"
+# 'locnv@gialai.gov.vn' -> true; 'a..b@gialai.gov.vn', 'Nguyễn@gialai.gov.vn', 'no-at-sign' -> false
 """
 
 RETURN = r"""

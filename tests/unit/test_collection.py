@@ -22,6 +22,7 @@ import textwrap
 
 import pytest
 import yaml
+from ansible_collections.gialai.mail.plugins.doc_fragments import lifecycle as lifecycle_fragment
 from ansible_collections.gialai.mail.plugins.plugin_utils import directory_model, lifecycle, names, posting, validate
 from filter_table import UTILS, filter_plugins
 
@@ -98,6 +99,10 @@ def test_ansible_doc_reads_every_filter(tmp_path):
     assert sorted(docs) == sorted(wanted)
     for name, entry in docs.items():
         assert entry["doc"]["name"] == name.rsplit(".", 1)[1] and entry["examples"] and entry["return"], name
+    for stem in ("mail_lifecycle", "mail_lifecycle_changes", "mail_apply_lifecycle"):  # the fragment applied
+        options = docs[f"gialai.mail.{stem}"]["doc"]["options"]
+        assert {"_input", "today", "retention_months", "leader_retention_months", "leader_roles"} <= set(options)
+        assert options["retention_months"]["default"] == lifecycle.RETENTION_MONTHS
 
 
 def test_no_plugin_file_over_400_lines():
@@ -149,11 +154,15 @@ def test_retention_defaults_live_in_one_place():
         params = inspect.signature(func).parameters
         assert params["retention_months"].default is lifecycle.RETENTION_MONTHS
         assert params["leader_retention_months"].default is lifecycle.LEADER_RETENTION_MONTHS
-    # the documentation states the same numbers
+    # the documentation (one fragment, extended by the three filters) states the same numbers
+    options = yaml.safe_load(lifecycle_fragment.ModuleDocFragment.DOCUMENTATION)["options"]
+    assert options["retention_months"]["default"] == lifecycle.RETENTION_MONTHS
+    assert options["leader_retention_months"]["default"] == lifecycle.LEADER_RETENTION_MONTHS
+    assert options["leader_roles"]["default"] == list(lifecycle.DEFAULT_LEADER_ROLES)
     for stem in ("mail_lifecycle", "mail_lifecycle_changes", "mail_apply_lifecycle"):
-        options = yaml.safe_load(_docs(PLUGINS / "filter" / f"{stem}.py")["DOCUMENTATION"])["options"]
-        assert options["retention_months"]["default"] == lifecycle.RETENTION_MONTHS
-        assert options["leader_retention_months"]["default"] == lifecycle.LEADER_RETENTION_MONTHS
+        documentation = yaml.safe_load(_docs(PLUGINS / "filter" / f"{stem}.py")["DOCUMENTATION"])
+        assert documentation["extends_documentation_fragment"] == ["gialai.mail.lifecycle"]
+        assert "retention_months" not in documentation["options"]
     # null is the default, so a playbook need not write the number again
     accounts = [{"address": "a@gialai.gov.vn", "state": "departed", "departed_on": "2025-01-31"},
                 {"address": "b@gialai.gov.vn", "state": "departed", "departed_on": "2025-01-31", "role": "leader"}]
