@@ -11,11 +11,11 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 SCENARIOS ?= default debian12 edge backup
 
-.PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench bench-short audit clean
+.PHONY: help setup images lab lab-destroy test lint unit preflight molecule bench bench-short audit docs clean
 
 help:
 	@echo 'targets: lab (deploy the lab and show mail flowing), test (everything CI runs),'
-	@echo '         lint unit preflight molecule bench bench-short audit lab-destroy clean'
+	@echo '         lint unit preflight molecule bench bench-short audit docs lab-destroy clean'
 
 setup:
 	scripts/setup.sh
@@ -73,6 +73,15 @@ bench-short: images
 audit: setup
 	@test -n "$(INVENTORY)" || { echo 'usage: make audit INVENTORY=<inventory>'; exit 2; }
 	ansible-playbook -i $(INVENTORY) playbooks/audit.yml
+
+## The architecture picture: docs/architecture.dot -> docs/architecture.svg (Graphviz,
+## installed from Debian if missing). The SVG records the .dot file's sha256, so
+## tests/unit/test_docs.py finds a stale picture without Graphviz.
+docs:
+	@command -v dot >/dev/null || { echo 'docs: installing graphviz'; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null; }
+	dot -Tsvg docs/architecture.dot | sed "1a <!-- source: docs/architecture.dot sha256 $$(sha256sum docs/architecture.dot | cut -d' ' -f1) -->" > docs/architecture.svg.tmp
+	mv docs/architecture.svg.tmp docs/architecture.svg
 
 clean: lab-destroy
 	-for s in $(SCENARIOS); do molecule -c .config/molecule/config.yml destroy -s $$s; done

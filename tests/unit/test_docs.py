@@ -1,0 +1,62 @@
+"""The documentation says what the repository holds: the picture is rendered from its source,
+the architecture document names files that exist, and the README links only inside the checkout."""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+DOT = DOCS / "architecture.dot"
+SVG = DOCS / "architecture.svg"
+# The line `make docs` writes into the SVG, right after the XML declaration.
+SOURCE_LINE = re.compile(r"<!-- source: docs/architecture\.dot sha256 ([0-9a-f]{64}) -->")
+# Repository paths named in backticks: `roles/backup/defaults/main.yml`, `plugins/plugin_utils/`.
+TOP_DIRS = ("roles", "playbooks", "plugins", "tests", "molecule", "inventories", "scripts", "docs", ".config")
+PATH_IN_BACKTICKS = re.compile(r"`((?:%s)/[^`\s<>*{}]*)`" % "|".join(re.escape(d) for d in TOP_DIRS))
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_the_svg_is_rendered_from_the_current_dot_file():
+    recorded = SOURCE_LINE.search(SVG.read_text(encoding="utf-8"))
+    assert recorded, f"{SVG.relative_to(ROOT)} has no source line: render it with `make docs`"
+    current = hashlib.sha256(DOT.read_bytes()).hexdigest()
+    assert recorded.group(1) == current, (
+        f"{SVG.relative_to(ROOT)} was rendered from another {DOT.relative_to(ROOT)} "
+        f"(sha256 {recorded.group(1)[:12]}..., now {current[:12]}...): run `make docs` and commit both"
+    )
+
+
+def test_the_svg_is_a_whole_svg_document():
+    root = ET.parse(SVG).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    for group in ("mail_mx", "mail_store", "mail_backup"):
+        assert any(group in (t or "") for t in texts), f"the picture does not name the group {group}"
+
+
+@pytest.mark.parametrize("doc", ["docs/ARCHITECTURE.md", "README.md"])
+def test_every_repository_path_a_document_names_exists(doc):
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    named = sorted({m.rstrip(".,:;") for m in PATH_IN_BACKTICKS.findall(text)})
+    assert named, f"{doc} names no repository path"
+    missing = [p for p in named if not (ROOT / p).exists()]
+    assert not missing, f"{doc} names paths that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("doc", ["docs/ARCHITECTURE.md", "README.md"])
+def test_links_stay_inside_the_repository_and_resolve(doc):
+    path = ROOT / doc
+    bad = []
+    for target in MARKDOWN_LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+://", target) or target.startswith("#"):
+            continue
+        resolved = (path.parent / target.split("#", 1)[0]).resolve()
+        if ROOT not in resolved.parents and resolved != ROOT or not resolved.exists():
+            bad.append(target)
+    assert not bad, f"{doc} links outside the repository or to nothing: {bad}"
