@@ -249,6 +249,8 @@ def pytest_runtest_makereport(item, call):
     ids = _controls(item)
     if not ids:
         return report
+    if report.when == "setup":  # JUnit XML: each test case carries its `control` properties
+        item.user_properties.extend(("control", cid) for cid in ids)
     wasxfail = getattr(report, "wasxfail", None)
     if report.failed:
         outcome, why = "failed", _why(report)

@@ -161,6 +161,7 @@ def _check_run(pytester, fake, *args):
     out = fake / "reports" / "fake"
     assert not stale.exists(), "a host report of an earlier run survived"
     assert sorted(p.name for p in out.iterdir()) == ["h1.md", "h2.md", "junit.xml", "results.json"]
+    assert '<property name="control" value="X-01" />' in (out / "junit.xml").read_text(encoding="utf-8")
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     h1 = results["hosts"]["h1"]["controls"]
