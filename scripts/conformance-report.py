@@ -35,7 +35,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conformance.catalogue import catalogue  # noqa: E402
+from tests.conformance.catalogue import catalogue, runs_of_suites, suite_of  # noqa: E402
 
 LABEL = {"pass": "ĐẠT / PASS", "fail": "KHÔNG ĐẠT / FAIL", "not_proven": "CHƯA CHỨNG MINH / NOT PROVEN",
          "n/a": "KHÔNG ÁP DỤNG / N/A", "elsewhere": "NGOÀI LẦN CHẠY NÀY / NOT IN THIS RUN"}
@@ -51,6 +51,7 @@ def load_runs(reports: pathlib.Path) -> dict[str, dict]:
 
 def consolidate(runs: dict[str, dict]) -> dict:
     controls = catalogue()
+    suites = runs_of_suites()
     out = {}
     for cid in controls:
         seen = []  # one entry per run and host that judged the control
@@ -79,10 +80,12 @@ def consolidate(runs: dict[str, dict]) -> dict:
                     for s in seen if s["verdict"] in ("fail", "not_proven")]
         na = [{"run": s["run"], "host": s["host"], "reason": s.get("na_reason") or {}}
               for s in seen if s["verdict"] == "n/a"]
+        where = sorted({r for t in controls[cid].tests for r in suites.get(suite_of(t.split("::")[0]), [])})
         out[cid] = {"verdict": verdict, "runs": {f"{s['run']}/{s['host']}": s["verdict"] for s in seen},
                     "proven": proven, "problems": problems, "not_applicable": na,
                     "why": "" if seen and verdict != "not_proven" or problems
-                    else "no run found proves it / không lần chạy nào chứng minh"}
+                    else "no run found proves it / không lần chạy nào chứng minh"
+                    + (f" (its tests run in / phép kiểm chạy ở: {', '.join(where)})" if where else "")}
     return out
 
 
