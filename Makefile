@@ -34,8 +34,10 @@ lab-destroy:
 ## The scenarios start first and run in the background (their logs are printed
 ## when they end): they wait mostly on task round trips, so the controller-side
 ## checks run meanwhile. Every step runs; the exit status is non-zero if any failed.
+## Last, the consolidated conformance report of every run (reports/conformance/
+## REPORT.md and REPORT.html): non-zero when any control is FAIL or NOT PROVEN.
 test: images
-	@mkdir -p reports; rc=0; \
+	@rm -rf reports/conformance; mkdir -p reports; rc=0; \
 	scripts/molecule-all.sh $(SCENARIOS) > reports/molecule-all.out 2>&1 & mpid=$$!; \
 	$(MAKE) --no-print-directory lint || rc=1; \
 	$(MAKE) --no-print-directory unit || rc=1; \
@@ -44,6 +46,7 @@ test: images
 	echo "== controller-side checks done (rc $$rc); waiting for the Molecule scenarios: $(SCENARIOS)"; \
 	wait $$mpid || rc=1; \
 	cat reports/molecule-all.out; \
+	scripts/conformance-report.py --expect unit preflight $(SCENARIOS) || rc=1; \
 	exit $$rc
 
 lint: setup

@@ -96,7 +96,6 @@ def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_sit
 @pytest.mark.control("BAK-07")
 def test_production_backup_placeholders_are_refused(run_site):
     """The example's backup passwords are placeholders: the checks name the repository."""
-    result, out = _run_production(run_site)
-    assert result.returncode != 0, out[-3000:]
+    result, _out = _run_production(run_site)
+    out = _stopped_before_any_host(result)  # the run failed, no deploy play, and no host was contacted
     assert "backup repository primary" in out and "shorter than 12 characters" in out, out[-3000:]
-    assert "PLAY [Deploy the mail hosts]" not in out, out[-3000:]

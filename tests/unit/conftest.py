@@ -9,6 +9,8 @@ package: the collections bundled with the ``ansible`` PyPI package stay importab
 import os
 import sys
 
+import pytest
+
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".collections"))
 
 if COLLECTIONS_DIR not in sys.path:
@@ -20,8 +22,15 @@ if ROOT_DIR not in sys.path:
     sys.path.insert(0, ROOT_DIR)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "control(id): the conformance control a test proves")
+os.environ.setdefault("MAIL_CONFORMANCE_RUN", "unit")
+
+import tests.conformance.plugin as _conformance  # noqa: E402
+from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):  # noqa: F811 (extends the plugin's)
+    _conformance.pytest_configure(config)
     # passlib 1.7.4 imports the stdlib 'crypt' module, deprecated since Python 3.11.
     config.addinivalue_line(
         "filterwarnings", "ignore:'crypt' is deprecated:DeprecationWarning"

@@ -1,14 +1,29 @@
-"""The conformance catalogue is complete and every test names real controls."""
+"""The conformance catalogue is complete and every test names real controls.
+
+Completeness is judged on what pytest collects, not on the source: each suite CI runs
+(make unit, make preflight, the Molecule scenarios' verifiers) is collected in a
+subprocess (`pytest --collect-only`, a few seconds for all five side by side), the
+plugin records the collected items with their controls and whether a skip/skipif or
+xfail mark already rules them out, and every marked `def test_*` that pytest did not
+collect (nested in a helper, in a class pytest ignores). The Molecule suites need an
+inventory to collect: a small one is generated from the scenario's molecule.yml.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import pathlib
+import re
+import subprocess
+import sys
 import textwrap
 
 import pytest
+import yaml
 
 import tests.conformance.catalogue as cat
-from tests.conformance.catalogue import catalogue, load_controls, scan_tests
+from tests.conformance.catalogue import CI_SUITES, ROOT, catalogue, load_controls, runs_of_suites, scan_tests
 
 MIN_CONTROLS = 74  # 65 + BAK-01..09 (backup.yml)
 
@@ -19,6 +34,110 @@ def test_catalogue_loads_with_bilingual_titles_and_sources():
     for control in controls.values():
         assert control.title_vi != control.title_en, control.id
         assert any(ch in control.title_vi for ch in "ăâđêôơưáàảãạếềệọớờợụứừựíìị"), f"{control.id}: title_vi is not Vietnamese"
+
+
+def _inventory(scenario: pathlib.Path, path: pathlib.Path) -> None:
+    """A Molecule-shaped inventory naming the scenario's platforms (${VAR:-default} expanded
+    to its default) in their groups: enough for the conftests to collect, nothing to connect to."""
+    platforms = yaml.safe_load(scenario.read_text(encoding="utf-8"))["platforms"]
+    data: dict = {"all": {"hosts": {}}}
+    for platform in platforms:
+        name = re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", platform["name"])
+        data["all"]["hosts"][name] = {}
+        for group in platform.get("groups") or ["ungrouped"]:
+            data.setdefault(group, {"hosts": {}})["hosts"][name] = {}
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def collect(suites: list[pathlib.Path], tmp: pathlib.Path) -> dict[str, dict]:
+    """{suite: {"rc", "output", "items", "uncollected"}}: each suite collected by pytest in a
+    subprocess of its own (side by side), as the plugin recorded it."""
+    runs = runs_of_suites()
+    procs = {}
+    for n, suite in enumerate(suites):
+        env = dict(os.environ, MAIL_CONFORMANCE_COLLECTED=str(tmp / f"collected-{n}.json"),
+                   MAIL_CONFORMANCE_REPORTS=str(tmp / "reports"), MOLECULE_EPHEMERAL_DIRECTORY=str(tmp))
+        env.pop("MAIL_AUDIT_HOSTS", None)
+        rel = os.path.relpath(suite, ROOT)
+        scenario = runs.get(rel, [None])[0] if rel.startswith("molecule/") else None
+        if scenario:
+            _inventory(ROOT / "molecule" / scenario / "molecule.yml", tmp / f"inventory-{n}.yml")
+            env.update(MOLECULE_INVENTORY_FILE=str(tmp / f"inventory-{n}.yml"), MOLECULE_SCENARIO_NAME=scenario)
+        procs[rel] = (n, subprocess.Popen(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "--assert=plain", "-p", "no:cacheprovider",
+             "-p", "no:xdist",
+             str(suite)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    found = {}
+    for rel, (n, proc) in procs.items():
+        output, _ = proc.communicate(timeout=120)
+        record = tmp / f"collected-{n}.json"
+        data = json.loads(record.read_text()) if record.exists() else {"items": [], "uncollected": []}
+        found[rel] = {"rc": proc.returncode, "output": output, **data}
+    return found
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory) -> dict[str, dict]:
+    return collect([ROOT / s for s in CI_SUITES], tmp_path_factory.mktemp("collect"))
+
+
+def test_every_ci_suite_collects(collected):
+    for suite, got in collected.items():
+        assert got["rc"] == 0, f"{suite}: pytest --collect-only failed:\n{got['output'][-3000:]}"
+        assert got["items"], f"{suite}: no test carrying a control was collected"
+
+
+def test_every_control_is_proven_by_a_collected_unskipped_test(collected):
+    proven = {cid for got in collected.values() for item in got["items"]
+              if not item["skip"] and not item["xfail"] for cid in item["controls"]}
+    orphans = sorted(set(load_controls()) - proven)
+    assert orphans == [], (f"controls that no collected, unskipped test in {', '.join(CI_SUITES)} proves: "
+                           f"{orphans}")
+
+
+def test_every_marked_test_is_collected(collected):
+    """A `def test_*` carrying the marker that pytest does not collect (nested in a helper) proves
+    nothing, and the plugin reports it NOT PROVEN; it has no place in the suites."""
+    lost = [f"{suite}: {t['test']} {t['controls']}" for suite, got in collected.items() for t in got["uncollected"]]
+    assert lost == [], f"marked tests pytest never collects: {lost}"
+
+
+def test_the_collection_check_sees_nested_and_skipped_tests(tmp_path):
+    """The check itself: a nested marked helper is reported uncollected, a skip-marked or
+    xfail-marked test proves nothing, a skipif whose condition is false does."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "conftest.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                                       "from tests.conformance.plugin import *  # noqa\n")
+    (suite / "test_x.py").write_text(textwrap.dedent("""\
+        import pytest
+
+        @pytest.mark.control("SMTP-01")
+        @pytest.mark.skip(reason="later")
+        def test_skipped():
+            pass
+
+        @pytest.mark.control("SMTP-02")
+        @pytest.mark.xfail(reason="broken")
+        def test_xfailed():
+            pass
+
+        @pytest.mark.control("SMTP-03")
+        @pytest.mark.skipif(False, reason="never")
+        def test_runs():
+            pass
+
+        def helper():
+            @pytest.mark.control("SMTP-04")
+            def test_nested():
+                pass
+    """))
+    got = collect([suite], tmp_path)[os.path.relpath(suite, ROOT)]
+    assert got["rc"] == 0, got["output"]
+    items = {i["test"].split("::")[-1]: i for i in got["items"]}
+    assert items["test_skipped"]["skip"] == "later" and items["test_xfailed"]["xfail"] == "broken"
+    assert items["test_runs"]["skip"] is None and items["test_runs"]["xfail"] is None
+    assert [(t["test"].split("::")[-1], t["controls"]) for t in got["uncollected"]] == [("test_nested", ["SMTP-04"])]
 
 
 def test_every_control_has_a_test():

@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
+import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 SCENARIO = pathlib.Path(__file__).resolve().parents[1]
@@ -33,6 +34,17 @@ def _instances() -> dict[str, str]:
 if os.environ.get("MOLECULE_INVENTORY_FILE"):
     # The conformance report of this scenario is about our mail host.
     os.environ.setdefault("MAIL_CONFORMANCE_HOST", _instances()["mail"])
+
+
+def pytest_collection_modifyitems(session, config, items):  # noqa: F811 (extends the plugin's)
+    """A test parametrised by `who` (mail or partner) is about that host: the partner's half
+    goes to the partner's conformance report and never counts for or against our host."""
+    names = _instances() if os.environ.get("MOLECULE_INVENTORY_FILE") else {}
+    for item in items:
+        who = getattr(item, "callspec", None) and item.callspec.params.get("who")
+        if who in names:
+            item.user_properties.append(("conformance_host", names[who]))
+    _conformance.pytest_collection_modifyitems(session, config, items)
 
 
 @dataclass

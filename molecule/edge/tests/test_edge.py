@@ -387,7 +387,7 @@ def test_printed_records_parse_as_a_zone_and_match_the_keys_on_the_host(edge, wh
 
 
 @pytest.mark.control("EDGE-09")
-def test_dkim_keys_are_private_to_opendkim_and_listed_for_backup(edge):
+def test_dkim_keys_are_private_to_opendkim(edge):
     host = edge.mail.host
     keydir = host.file("/etc/dkimkeys")
     assert keydir.user == "opendkim" and keydir.mode == 0o700
