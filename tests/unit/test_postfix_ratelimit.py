@@ -190,3 +190,26 @@ def test_protocol_round_trip():
     request = prl.parse_request(["request=smtpd_access_policy", "protocol_state=RCPT", "sasl_username=a@b.vn",
                                  "instance=1.2.3"])
     assert request["sasl_username"] == "a@b.vn" and request["instance"] == "1.2.3"
+
+
+def test_unix_socket_is_for_owner_and_group_only_and_answers(tmp_path):
+    import socket
+    import stat
+    import threading
+
+    path = tmp_path / "ratelimit.sock"
+    path.write_text("stale")  # left by a previous run: replaced
+    server = prl.make_server(f"unix:{path}", prl.Limiter(CONFIG))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        mode = path.stat().st_mode
+        assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) & 0o007 == 0, oct(mode)  # umask 007: no "other"
+        with socket.socket(socket.AF_UNIX) as client:
+            client.settimeout(10)
+            client.connect(str(path))
+            client.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nsasl_username=a@b.vn\n\n")
+            assert client.recv(100) == b"action=DUNNO\n\n"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import smtplib
+import struct
 import time
 import uuid
 import zipfile
+import zlib
 
 import pytest
 
@@ -35,6 +38,45 @@ def zipped(name: str, data: bytes) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(name, data)
     return buf.getvalue()
+
+
+def _zipcrypto_keys(password: bytes):
+    """PKWARE traditional encryption (APPNOTE 6.1): the key state and a byte encrypter."""
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def crc(value: int, byte: int) -> int:
+        return zlib.crc32(bytes([byte]), value ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+
+    def update(byte: int) -> None:
+        keys[0] = crc(keys[0], byte)
+        keys[1] = ((keys[1] + (keys[0] & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = crc(keys[2], keys[1] >> 24)
+
+    def encrypt(data: bytes) -> bytes:
+        out = bytearray()
+        for byte in data:
+            temp = (keys[2] | 2) & 0xFFFF
+            out.append(byte ^ (((temp * (temp ^ 1)) >> 8) & 0xFF))
+            update(byte)
+        return bytes(out)
+
+    for byte in password:
+        update(byte)
+    return encrypt
+
+
+def encrypted_zip(name: str, data: bytes, password: bytes) -> bytes:
+    """A real password-protected zip (ZipCrypto, stored), as `zip -P` writes it; Python's zipfile reads
+    but cannot write one."""
+    crc32 = zlib.crc32(data) & 0xFFFFFFFF
+    header = os.urandom(11) + bytes([crc32 >> 24])  # the last byte lets unzip check the password
+    body = _zipcrypto_keys(password)(header + data)
+    fields = struct.pack("<HHHHHIII", 20, 0x0001, 0, 0, 0x21, crc32, len(body), len(data))  # encrypted, stored
+    local = b"PK\x03\x04" + fields + struct.pack("<HH", len(name), 0) + name.encode()
+    central = (b"PK\x01\x02" + struct.pack("<H", 20) + fields + struct.pack("<HHHHHII", len(name), 0, 0, 0, 0, 0, 0)
+               + name.encode())
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(central), len(local) + len(body), 0)
+    return local + body + central + end
 
 
 def send(mail, msg, **kw) -> tuple[int, str]:
@@ -121,6 +163,26 @@ def test_archive_too_deep_to_scan_is_refused(mail):
     assert in_maildir(mail, msg["Message-ID"]) == []
 
 
+@pytest.mark.control("AV-06")
+def test_an_encrypted_archive_is_refused_and_the_same_archive_unencrypted_delivered(mail, evidence):
+    name, content, password = "baocao.txt", "Báo cáo quý IV — số liệu sạch\n".encode() * 50, b"matkhau-2026"
+    locked = encrypted_zip(name, content, password)
+    with zipfile.ZipFile(io.BytesIO(locked)) as archive:  # a real encrypted zip: opens with the password only
+        assert archive.infolist()[0].flag_bits & 0x1 and archive.read(name, pwd=password) == content
+        with pytest.raises(RuntimeError, match="password required"):
+            archive.read(name)
+    msg = make_message(OUTSIDE, [RCPT], "encrypted zip")
+    msg.add_attachment(locked, maintype="application", subtype="zip", filename="baocao-matkhau.zip")
+    code, text = send(mail, msg, port=25)
+    evidence(f"encrypted zip on 25: {code} {text}")
+    assert code == 550 and text.startswith("5.7.1") and "Heuristics.Encrypted.Zip" in text, (code, text)
+    assert in_maildir(mail, msg["Message-ID"]) == []
+    plain = make_message(OUTSIDE, [RCPT], "plain zip")
+    plain.add_attachment(zipped(name, content), maintype="application", subtype="zip", filename="baocao.zip")
+    assert send(mail, plain, port=25) == (250, "")
+    assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), plain["Message-ID"])) == 1
+
+
 @pytest.mark.control("AV-03")
 def test_clean_large_attachment_is_delivered_and_marked_scanned(mail):
     msg = make_message(OUTSIDE, [RCPT], "10 MB clean", attachment=os.urandom(10 * 1024 * 1024),
@@ -158,6 +220,40 @@ def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down, evide
     assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"])) == 1
     time.sleep(3)
     assert len(in_maildir(mail, msg["Message-ID"])) == 1
+
+
+@pytest.mark.control("AV-07")
+def test_a_scan_that_outlasts_the_milter_is_deferred_never_refused(mail, evidence):
+    host, conf = mail.host, "/etc/clamav/clamav-milter.conf"
+    read_timeout = int(re.search(r"^ReadTimeout (\d+)$", host.file(conf).content_string, re.M)[1])
+    max_scan_time = int(re.search(r"^MaxScanTime (\d+)$", host.file("/etc/clamav/clamd.conf").content_string, re.M)[1])
+    # the milter gives up (4xx) before clamd's own limit could call a clean message Limits.Exceeded (550)
+    assert 0 < read_timeout * 1000 < max_scan_time, (read_timeout, max_scan_time)
+    # Load, made certain: clamd is frozen (SIGSTOP) while the message is scanned, and the milter waits
+    # 3 s instead of its deployed ReadTimeout, so the test does not wait minutes.
+    clamd = host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
+    assert clamd not in ("", "0")
+    assert host.run(f"cp -p {conf} {conf}.test && sed -i 's/^ReadTimeout .*/ReadTimeout 3/' {conf} "
+                    "&& systemctl restart clamav-milter").rc == 0
+    msg = make_message(OUTSIDE, [RCPT], "scan outlasts the milter")
+    try:
+        wait_milter(mail)
+        assert host.run(f"kill -STOP {clamd}").rc == 0
+        code, text = send(mail, msg, port=25)
+    finally:
+        host.run(f"kill -CONT {clamd}")
+        assert host.run(f"mv {conf}.test {conf} && systemctl restart clamav-milter").rc == 0
+        wait_clamd(mail)
+        wait_milter(mail)
+    evidence(f"clamd frozen past the milter's ReadTimeout: {code} {text}")
+    assert code == 451 and text.startswith("4.7.1"), (code, text)
+    assert in_maildir(mail, msg["Message-ID"]) == []
+    deadline = time.monotonic() + 90  # the sender retries: delivered once
+    while (result := send(mail, msg, port=25))[0] != 250 and time.monotonic() < deadline:
+        assert result[0] == 451, result
+        time.sleep(5)
+    assert result == (250, ""), result
+    assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"])) == 1
 
 
 @pytest.mark.control("AV-05")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import shlex
 import smtplib
 import socket
 import time
@@ -321,13 +323,75 @@ def test_members_and_senders_lists_take_posts_only_from_whom_they_name(mail, por
 
 
 @pytest.mark.control("SMTP-09")
+@pytest.mark.control("SMTP-16")
 def test_the_hosts_own_mail_to_root_reaches_the_postmaster(mail):
-    # cron, unattended-upgrades and the backup failure notice write to "root" with sendmail
-    mid = f"<root-{mail.name}-{int(time.time())}@{mail.lab.hostname}>"
-    sent = mail.host.run(f"printf 'Subject: cron output\\nMessage-ID: {mid}\\n\\nbody\\n' | /usr/sbin/sendmail root")
-    assert sent.rc == 0, sent.stderr
+    # cron, unattended-upgrades and the backup failure notice write to "root" with sendmail (as root,
+    # postfix_authorized_submit_users); local sendmail mail is ORIGINATING, so our domain's From: is signed
     pm = "postmaster@gialai.gov.vn"
-    assert len(imap_wait_for(mail.target, pm, mail.lab.password(pm), mid)) == 1
+    mid = f"<root-{mail.name}-{int(time.time())}@{mail.lab.hostname}>"
+    sent = mail.host.run(f"printf 'From: {pm}\\nSubject: cron output\\nMessage-ID: {mid}\\n\\nbody\\n' "
+                         "| /usr/sbin/sendmail -oi root")
+    assert sent.rc == 0, sent.stderr
+    got = imap_wait_for(mail.target, pm, mail.lab.password(pm), mid)
+    assert len(got) == 1
+    assert "d=gialai.gov.vn;" in _dkim_signatures(got[0]), got[0][:2000]
+
+
+def _dkim_signatures(raw: bytes) -> str:
+    """The message's DKIM-Signature headers, unfolded, one a line."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode(errors="replace").replace("\r\n\t", " ").replace("\r\n ", " ")
+    return "\n".join(line for line in head.split("\r\n") if line.lower().startswith("dkim-signature:"))
+
+
+# --- Local submission (SMTP-16): only authorized accounts use sendmail, the loopback is outside ------
+
+# Run on the host as an unprivileged account: one SMTP session to 127.0.0.1:25 that tries to send as a
+# leader to the outside (our domain as envelope sender, then any sender) and then, with a foreign envelope
+# sender, a message to a local mailbox whose From: is the leader's. Prints the replies as JSON.
+LOOPBACK_SESSION = r"""
+import json, smtplib, sys
+leader, outside, local, mid = sys.argv[1:5]
+out = {}
+with smtplib.SMTP("127.0.0.1", 25, local_hostname="client.test.example", timeout=60) as c:
+    c.ehlo()
+    for name, sender in (("leader", leader), ("foreign", "sender@partner.example")):
+        c.mail(sender)
+        code, reply = c.rcpt(outside)
+        out[f"relay_as_{name}"] = [code, reply.decode()]
+        c.rset()
+    c.mail("sender@partner.example")
+    out["local_rcpt"] = c.rcpt(local)[0]
+    body = f"From: Lanh dao <{leader}>\r\nTo: {local}\r\nSubject: loopback\r\nMessage-ID: {mid}\r\n\r\nbody\r\n"
+    out["local_data"] = c.data(body.encode())[0]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.control("SMTP-16")
+def test_an_unprivileged_local_account_cannot_use_sendmail(mail, evidence):
+    msg = "From: hoatt@gialai.gov.vn\nSubject: forged by nobody\n\nbody\n"
+    sent = mail.host.run(f"printf '{msg}' | runuser -u nobody -- /usr/sbin/sendmail -oi locnv@gialai.gov.vn")
+    assert sent.rc != 0, "nobody's sendmail was accepted"
+    assert "nobody" in sent.stderr and "is not allowed to submit mail" in sent.stderr, sent.stderr
+    evidence(f"runuser -u nobody -- sendmail: rc {sent.rc}: {sent.stderr.strip()}")
+
+
+@pytest.mark.control("SMTP-16")
+def test_a_local_account_on_the_loopback_neither_relays_nor_gets_our_signature(mail, evidence):
+    leader, local = "hoatt@gialai.gov.vn", "locnv@gialai.gov.vn"
+    mid = f"<loopback-{mail.name}-{time.time_ns()}@partner.example>"
+    run = mail.host.run("runuser -u nobody -- python3 -c " + shlex.quote(LOOPBACK_SESSION) + " "
+                        + " ".join(shlex.quote(a) for a in (leader, "victim@elsewhere.example", local, mid)))
+    assert run.rc == 0, run.stdout + run.stderr
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    evidence(f"nobody on 127.0.0.1:25: {out}")
+    assert out["relay_as_leader"][0] == 553 and "not owned" in out["relay_as_leader"][1], out
+    assert out["relay_as_foreign"][0] == 554 and "Relay access denied" in out["relay_as_foreign"][1], out
+    # like any outside client it may write to a local mailbox, but our signature is not put on it
+    assert (out["local_rcpt"], out["local_data"]) == (250, 250), out
+    got = imap_wait_for(mail.target, local, mail.lab.password(local), mid)
+    assert len(got) == 1
+    assert "d=gialai.gov.vn" not in _dkim_signatures(got[0]), got[0][:2000]
 
 
 @pytest.mark.control("SMTP-09")
@@ -418,3 +482,73 @@ def test_submission_waits_while_the_from_check_is_down(mail):
     msg = _submit(mail, 587, LOC, f"<{LOC}>", subject="From check back")
     assert not isinstance(msg, Exception), msg
     assert len(imap_wait_for(mail.target, HOA, mail.lab.password(HOA), msg["Message-ID"])) == 1
+
+
+# --- The rate limit policy service (SMTP-17): only Postfix reaches it; it still limits; down -> 4xx ----
+
+RATELIMIT_SOCKET = "/var/spool/postfix/ratelimit/ratelimit.sock"
+
+# Run on the host as some account: ask the policy service one (uncounted: no login) question.
+POLICY_PROBE = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+try:
+    s.connect(sys.argv[1])
+except OSError as exc:
+    print("refused", exc.errno, exc.strerror)
+    sys.exit(0)
+s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=locnv@gialai.gov.vn\n\n")
+print("answered", s.recv(200).decode().strip())
+"""
+
+
+@pytest.mark.control("SMTP-17")
+def test_only_postfix_can_reach_the_rate_limit_service(mail, evidence):
+    host = mail.host
+    pid = host.run("systemctl show -p MainPID --value postfix-ratelimit").stdout.strip()
+    assert pid not in ("", "0")
+    listening = host.run("ss -Hltnup").stdout
+    assert f"pid={pid}," not in listening, listening  # no TCP or UDP port at all
+    for user, expected in (("nobody", "refused 13 "), ("postfix", "answered action=DUNNO")):
+        probe = host.run(f"runuser -u {user} -- python3 -c {shlex.quote(POLICY_PROBE)} {RATELIMIT_SOCKET}")
+        assert probe.rc == 0 and probe.stdout.startswith(expected), (user, probe.stdout, probe.stderr)
+        evidence(f"{user} -> {RATELIMIT_SOCKET}: {probe.stdout.strip()}")
+
+
+def _fresh_limiter(host) -> None:
+    """A restarted policy service (a fresh window), answering on its socket."""
+    assert host.run("systemctl restart postfix-ratelimit").rc == 0
+    wait_for_path(host, RATELIMIT_SOCKET)
+
+
+@pytest.mark.control("SMTP-17")
+def test_submission_is_still_rate_limited_over_the_socket_and_waits_while_the_limiter_is_down(mail, evidence):
+    host, user = mail.host, UNIT
+    limits = json.loads(host.file("/etc/postfix/ratelimit.json").content_string)
+    budget = limits["classes"][limits.get("accounts", {}).get(user, "default")]["recipients"]
+    assert host.run("systemctl stop postfix-ratelimit").rc == 0
+    try:
+        with _logged_in(mail, 587, user) as client:
+            assert client.mail(user)[0] == 250
+            code, text = client.rcpt(HOA)
+        assert 400 <= code < 500, (code, text)
+        evidence(f"postfix-ratelimit stopped, RCPT on 587: {code} {text.decode(errors='replace')}")
+    finally:
+        _fresh_limiter(host)
+    # one transaction naming one recipient more than the budget (pipelined: one write, then the replies)
+    rcpts = [f"locnv+{n}@gialai.gov.vn" for n in range(budget + 1)]
+    try:
+        with _logged_in(mail, 587, user) as client:
+            client.send(f"MAIL FROM:<{user}>\r\n".encode() + b"".join(f"RCPT TO:<{r}>\r\n".encode() for r in rcpts))
+            assert client.getreply()[0] == 250
+            replies = [client.getreply() for _r in rcpts]
+            client.rset()
+    finally:
+        _fresh_limiter(host)  # the refused transaction's recipients stay in flight: forgive them
+    assert [code for code, _text in replies[:budget]] == [250] * budget, replies[:3]
+    code, text = replies[budget]
+    assert code == 450 and text.startswith(b"4.7.1") and f"rate limit for {user}".encode() in text, (code, text)
+    evidence(f"recipient {budget + 1} of {user}: {code} {text.decode()}")
+    msg = _submit(mail, 587, user, f"<{user}>", subject="rate limiter back")
+    assert not isinstance(msg, Exception), msg

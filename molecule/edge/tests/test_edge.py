@@ -13,10 +13,10 @@ import dns.resolver
 import dns.zone
 import pytest
 
-from tests.helpers.lab import container_address, wait_listening
+from tests.helpers.lab import container_address, wait_for_path
 from tests.helpers.mailclient import SMTP, SMTPS, imap_wait_for, make_message, smtp_send
 
-RATELIMIT_PORT = 10040  # postfix_ratelimit_port (roles/postfix/defaults; the edge inventory keeps it)
+RATELIMIT_SOCKET = "/var/spool/postfix/ratelimit/ratelimit.sock"  # the policy service's (roles/postfix/vars)
 
 SELECTOR = "s202611"
 
@@ -164,7 +164,7 @@ def _submit(edge, user, rcpt="hoatt@gialai.gov.vn"):
 def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_user(edge):
     host = edge.mail.host
     assert host.run("systemctl restart postfix-ratelimit").rc == 0  # a fresh window
-    wait_listening(host, RATELIMIT_PORT)
+    wait_for_path(host, RATELIMIT_SOCKET)
     since, user = _now(host), "locnv@gialai.gov.vn"
     for _n in range(3):  # the edge inventory's default class: 3 messages an hour
         assert _submit(edge, user) == {}
@@ -181,7 +181,7 @@ def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_us
 
 def _fresh_window(host) -> None:
     assert host.run("systemctl restart postfix-ratelimit").rc == 0
-    wait_listening(host, RATELIMIT_PORT)
+    wait_for_path(host, RATELIMIT_SOCKET)
 
 
 def _session(edge, user: str) -> smtplib.SMTP:
