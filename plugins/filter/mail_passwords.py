@@ -33,6 +33,13 @@ DOCUMENTATION below):
     a user gives an empty hash; when a user appears twice the first line
     wins, as in Dovecot. ``None`` or empty text gives ``{}``.
 
+``mail_passwd_newly_locked(before, users, locked_hash)`` -> list
+    The accounts a rewrite of the passwd-file locks: those that could log in
+    with ``before`` (its text: listed with a hash other than ``locked_hash``)
+    and cannot with ``users`` (the new ``dovecot_users``: absent, or
+    ``login: false``). Sorted, lower case. The role ends their open sessions
+    (``doveadm kick``); an unchanged file gives ``[]``, so a re-run kicks nobody.
+
 No message of this file ever holds a password or a hash: errors name the
 account (``name`` argument) instead.
 """
@@ -392,6 +399,15 @@ def mail_passwd_parse(content):
     return users
 
 
+def mail_passwd_newly_locked(before, users, locked_hash):
+    """Accounts that could log in with the passwd-file text ``before`` and cannot with ``users``."""
+    if not isinstance(users, list) or not all(isinstance(u, dict) and "address" in u for u in users):
+        raise AnsibleFilterError("mail_passwd_newly_locked expects the list of mailboxes (dicts with address)")
+    could = {user.lower() for user, hashed in mail_passwd_parse(before).items() if hashed != locked_hash}
+    can = {str(u["address"]).lower() for u in users if u.get("login", True)}
+    return sorted(could - can)
+
+
 class FilterModule:
     """Dovecot password filters."""
 
@@ -401,5 +417,6 @@ class FilterModule:
             "mail_password_verify": mail_password_verify,
             "mail_password_policy": mail_password_policy,
             "mail_passwd_parse": mail_passwd_parse,
+            "mail_passwd_newly_locked": mail_passwd_newly_locked,
             "mail_check_passwords": mail_check_passwords,
         }
