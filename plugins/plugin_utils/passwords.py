@@ -39,6 +39,13 @@ Each function is the filter of the same name (documented in ``plugins/filter/<na
     a user gives an empty hash; when a user appears twice the first line
     wins, as in Dovecot. ``None`` or empty text gives ``{}``.
 
+``mail_passwd_newly_locked(before, users, locked_hash)`` -> list
+    The accounts a rewrite of the passwd-file locks: those that could log in
+    with ``before`` (its text: listed with a hash other than ``locked_hash``)
+    and cannot with ``users`` (the new ``dovecot_users``: absent, or
+    ``login: false``). Sorted, lower case. The role ends their open sessions
+    (``doveadm kick``); an unchanged file gives ``[]``, so a re-run kicks nobody.
+
 No message of this file ever holds a password or a hash: errors name the
 account (``name`` argument) instead.
 """
@@ -328,3 +335,17 @@ def mail_passwd_parse(content):
             continue
         users[user] = fields[1].strip() if len(fields) > 1 else ""
     return users
+
+
+def mail_passwd_newly_locked(before, users, locked_hash):
+    """Accounts that could log in with the passwd-file text ``before`` and cannot with ``users``.
+
+    Those listed in ``before`` with a hash other than ``locked_hash`` and absent from ``users`` (the
+    new ``dovecot_users``) or there with ``login: false``; sorted, lower case. The dovecot role ends
+    their open sessions (``doveadm kick``); an unchanged file gives ``[]``, so a re-run kicks nobody.
+    """
+    if not isinstance(users, list) or not all(isinstance(u, dict) and "address" in u for u in users):
+        raise AnsibleFilterError("mail_passwd_newly_locked expects the list of mailboxes (dicts with address)")
+    could = {user.lower() for user, hashed in mail_passwd_parse(before).items() if hashed != locked_hash}
+    can = {str(u["address"]).lower() for u in users if u.get("login", True)}
+    return sorted(could - can)

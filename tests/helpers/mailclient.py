@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.policy
 import imaplib
+import select
 import smtplib
 import socket
 import ssl
@@ -142,3 +143,54 @@ def imap_wait_for(target: Target, user: str, password: str, message_id: str, *,
         if len(found) >= expect or time.monotonic() > deadline:
             return found
         time.sleep(1)
+
+
+def imap_idle(target: Target, user: str, password: str, timeout: float = 30) -> IMAPS:
+    """An IMAPS session of `user` in IDLE on INBOX (a phone waiting for mail); close it with imap_idle_end."""
+    imap = IMAPS(target, timeout=timeout)
+    imap.login(user, password)
+    imap.select("INBOX")
+    imap._idle_tag = imap._new_tag().decode()
+    imap.send(f"{imap._idle_tag} IDLE\r\n".encode())
+    line = imap.readline()
+    assert line.startswith(b"+"), f"IDLE refused: {line!r}"
+    return imap
+
+
+def imap_closed_by_server(imap: IMAPS, timeout: float = 30) -> str | None:
+    """Wait (bounded) for the server to end an IDLE session: what it said ("BYE ...",
+    "closed", or the socket error), or None when it was still open after `timeout` (and
+    still usable: nothing is read until the socket has something to read)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if not imap.sock.pending() and not select.select([imap.sock], [], [], max(remaining, 0))[0]:
+            return None
+        imap.sock.settimeout(10)
+        try:
+            line = imap.readline()
+        except (OSError, ssl.SSLError, imaplib.IMAP4.abort) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if not line:
+            return "closed"
+        if line.startswith(b"* BYE"):
+            return line.decode(errors="replace").strip()
+        # untagged updates (EXISTS, EXPUNGE ...) while idling: keep waiting
+
+
+def imap_idle_end(imap: IMAPS) -> str:
+    """End IDLE (DONE) and log out: the tagged answer to IDLE ("OK ...") if the session was
+    still alive, else why not."""
+    try:
+        imap.sock.settimeout(10)
+        imap.send(b"DONE\r\n")
+        while True:
+            line = imap.readline()
+            if not line:
+                return "closed"
+            if line.startswith(imap._idle_tag.encode() + b" "):
+                answer = line.decode(errors="replace")[len(imap._idle_tag) + 1:].strip()
+                imap.logout()
+                return answer
+    except (OSError, ssl.SSLError, imaplib.IMAP4.abort) as exc:
+        return f"{type(exc).__name__}: {exc}"

@@ -6,6 +6,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.gialai.mail.plugins.plugin_utils.passwords import (
     SCHEMES,
     WEAK_PASSWORDS,
+    mail_passwd_newly_locked,
     mail_passwd_parse,
     mail_password_hash,
     mail_password_policy,
@@ -370,7 +371,7 @@ def test_parse_then_hash_round_trip(blf):
 def test_filter_table():
     assert set(filters_from("passwords")) == {
         "mail_password_hash", "mail_password_verify", "mail_password_policy", "mail_passwd_parse",
-        "mail_check_passwords",
+        "mail_check_passwords", "mail_passwd_newly_locked",
     }  # fmt: skip
 
 
@@ -394,3 +395,33 @@ def test_check_passwords_rejects_unknown_policy_options():
 
     with pytest.raises(AnsibleFilterError, match="min_lenght"):
         mail_check_passwords([], {"min_lenght": 8})
+
+
+LOCKED = "{SHA512-CRYPT}$6$locked$hash"
+
+
+def test_newly_locked_lists_who_could_log_in_and_no_longer_can():
+    before = (f"locnv@gialai.gov.vn:{{BLF-CRYPT}}$2y$x\nTamLT@gialai.gov.vn:{{BLF-CRYPT}}$2y$y\n"
+              f"namtq@gialai.gov.vn:{{BLF-CRYPT}}$2y$z\nhungpv@gialai.gov.vn:{LOCKED}\n")
+    users = [{"address": "locnv@gialai.gov.vn"},                      # still active
+             {"address": "tamlt@gialai.gov.vn", "login": False},      # suspended now
+             {"address": "hungpv@gialai.gov.vn", "login": False},     # locked before already
+             {"address": "moi@gialai.gov.vn", "login": False}]        # new, never could
+    # namtq is gone from the list (revoked): locked too
+    assert mail_passwd_newly_locked(before, users, LOCKED) == ["namtq@gialai.gov.vn", "tamlt@gialai.gov.vn"]
+
+
+@pytest.mark.parametrize("before", [None, "", "# empty\n"])
+def test_newly_locked_on_a_first_run_is_nobody(before):
+    assert mail_passwd_newly_locked(before, [{"address": "a@b.vn", "login": False}], LOCKED) == []
+
+
+def test_newly_locked_after_an_unchanged_rewrite_is_nobody():
+    before = f"a@b.vn:{{BLF-CRYPT}}$2y$x\nc@b.vn:{LOCKED}\n"
+    assert mail_passwd_newly_locked(before, [{"address": "a@b.vn"}, {"address": "c@b.vn", "login": False}],
+                                    LOCKED) == []
+
+
+def test_newly_locked_refuses_what_is_not_a_list_of_mailboxes():
+    with pytest.raises(AnsibleFilterError):
+        mail_passwd_newly_locked("", {"a@b.vn": {}}, LOCKED)

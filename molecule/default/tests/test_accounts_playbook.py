@@ -1,5 +1,6 @@
 """playbooks/accounts.yml: account changes only, previewed with --check --diff,
-applied without touching the rest of the configuration, and idempotent.
+applied without touching the rest of the configuration, and idempotent; an
+account it suspends is logged out of the IMAP sessions it has open.
 
 Each step runs once against every instance, as an operator runs it against the
 inventory (one playbook run per step, the hosts side by side); what each host
@@ -16,14 +17,21 @@ import testinfra
 import yaml
 
 from tests.helpers.lab import LAB_VARS, changed_counts, load_lab_data, podman_env, run_site, target_for
-from tests.helpers.mailclient import IMAPS, imap_wait_for, make_message, smtp_send
+from tests.helpers.mailclient import (IMAPS, imap_closed_by_server, imap_idle, imap_idle_end, imap_wait_for,
+                                      make_message, smtp_send)
 
 NEW = "thuvien@gialai.gov.vn"
 NEW_PASSWORD = "Thu-vien-2026!"
+# Suspended by the same change (ACC-08), active again when the inventory is re-applied;
+# BYSTANDER stays active throughout.
+SUSPENDED = "hoatt@gialai.gov.vn"
+BYSTANDER = "locnv@gialai.gov.vn"
 
 
 def _accounts_with_new_one() -> list[dict]:
+    """The lab's accounts plus a new one, with SUSPENDED suspended."""
     accounts = yaml.safe_load((LAB_VARS / "mail.yml").read_text())["mail_accounts"]
+    accounts = [dict(a, state="suspended") if a["address"] == SUSPENDED else a for a in accounts]
     return accounts + [{"address": NEW, "name": "Thư viện tỉnh", "password": NEW_PASSWORD}]
 
 
@@ -46,10 +54,10 @@ def _deliver(target, lab_hostname: str) -> int | str:
         return f"{type(exc).__name__}: {exc}"
 
 
-def _login_refused(target) -> bool:
+def _login_refused(target, user: str = NEW, password: str = NEW_PASSWORD) -> bool:
     with IMAPS(target) as imap:
         try:
-            imap.login(NEW, NEW_PASSWORD)
+            imap.login(user, password)
         except imaplib.IMAP4.error:
             return True
         return False
@@ -57,7 +65,8 @@ def _login_refused(target) -> bool:
 
 @pytest.fixture(scope="module")
 def account_flow(instance_names) -> dict:
-    """Preview, apply, re-apply and revert the new account on every instance; what each showed."""
+    """Preview, apply, re-apply and revert the new account (and SUSPENDED's suspension) on every
+    instance, with IMAP sessions open in IDLE through the runs; what each showed."""
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
     lab = load_lab_data()
     hosts = {n: testinfra.get_host(f"podman://{n}") for n in instance_names}
@@ -68,23 +77,35 @@ def account_flow(instance_names) -> dict:
         seen[n]["dovecot_conf"] = h.file("/etc/dovecot/dovecot.conf").sha256sum
     extra = {"mail_accounts": _accounts_with_new_one()}
     flow: dict = {"hosts": seen}
+    # Phones waiting in IDLE: the account about to be suspended and a bystander.
+    idle = {n: {who: imap_idle(targets[n], who, lab.password(who)) for who in (SUSPENDED, BYSTANDER)}
+            for n in instance_names}
     try:
-        # Dry run: shows the account that would change, changes nothing.
+        # Dry run: shows the account that would change, changes nothing (logs nobody out).
         flow["preview"] = _accounts(extra, "--check", "--diff")
         for n, h in hosts.items():
             seen[n]["listed_after_preview"] = _listed(h)
+            seen[n]["suspended_idle_after_preview"] = imap_closed_by_server(idle[n][SUSPENDED], timeout=2)
         flow["applied"] = _accounts(extra)
         for n, h in hosts.items():
+            # the server ends the suspended account's session (bounded wait)
+            seen[n]["suspended_idle_after_apply"] = imap_closed_by_server(idle[n][SUSPENDED], timeout=30)
             seen[n]["delivered"] = _deliver(targets[n], lab.hostname)
             seen[n]["main_cf_after"] = h.file("/etc/postfix/main.cf").sha256sum
             seen[n]["dovecot_conf_after"] = h.file("/etc/dovecot/dovecot.conf").sha256sum
-        # Second run: nothing to do (existing hashes kept despite random salts).
+            idle[n][NEW] = imap_idle(targets[n], NEW, NEW_PASSWORD)
+        # Second run: nothing to do (existing hashes kept despite random salts), nobody logged out.
         flow["again"] = _accounts(extra)
+        for n in instance_names:
+            seen[n]["new_idle_after_again"] = imap_closed_by_server(idle[n][NEW], timeout=2)
+            seen[n]["bystander_idle_end"] = imap_idle_end(idle[n][BYSTANDER])
     finally:
         flow["back"] = _accounts({})
     for n, h in hosts.items():
         seen[n]["login_refused_after_back"] = _login_refused(targets[n])
         seen[n]["listed_after_back"] = _listed(h)
+        seen[n]["suspended_login_refused_after_back"] = _login_refused(targets[n], SUSPENDED,
+                                                                      lab.password(SUSPENDED))
     return flow
 
 
@@ -111,9 +132,26 @@ def test_new_account_previewed_applied_once_and_removed_again(mail, account_flow
 
     again = account_flow["again"]
     assert again.returncode == 0 and changed_counts(again.stdout)[mail.name] == 0, again.stdout[-3000:]
+    assert seen["new_idle_after_again"] is None, f"the re-run logged an account out: {seen['new_idle_after_again']}"
 
     # Back to the inventory: the account is gone from both services.
     back = account_flow["back"]
     assert back.returncode == 0, (back.stdout + back.stderr)[-3000:]
     assert seen["login_refused_after_back"]
     assert not seen["listed_after_back"]
+
+
+@pytest.mark.control("ACC-08")
+def test_suspending_an_account_ends_its_open_imap_sessions(mail, account_flow):
+    seen = account_flow["hosts"][mail.name]
+    # --check logs nobody out
+    assert seen["suspended_idle_after_preview"] is None, seen["suspended_idle_after_preview"]
+    applied = account_flow["applied"]
+    assert applied.returncode == 0, (applied.stdout + applied.stderr)[-3000:]
+    # the server closed the IDLE session of the account the run suspended (BYE, or the connection)
+    assert seen["suspended_idle_after_apply"] is not None, f"{SUSPENDED}'s IDLE session stayed open 30 s"
+    # only that account's: another user's session, idle through both runs, answers DONE with OK
+    assert seen["bystander_idle_end"].startswith("OK"), seen["bystander_idle_end"]
+    # re-applying the inventory makes it active again (the other tests log in as it)
+    assert account_flow["back"].returncode == 0
+    assert not seen["suspended_login_refused_after_back"], f"{SUSPENDED} is still locked"
