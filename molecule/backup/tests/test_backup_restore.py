@@ -464,6 +464,33 @@ def test_restore_of_one_agency_brings_back_its_sub_units_and_nothing_else(lab):
     assert not host.file("/var/vmail/.restore-stage").exists
 
 
+@pytest.mark.control("BAK-12")
+def test_restore_does_not_follow_a_link_planted_in_the_store(lab):
+    """Code running as vmail swaps a mailbox directory for a link to a root-owned directory outside the
+    store; restore.yml of that mailbox fails naming the link and the directory stays as it was."""
+    host = store_host()
+    user = "vanphong@gialai.gov.vn"
+    userdir = "/var/vmail/gialai.gov.vn/vanphong"
+    target = "/usr/local/lib/bk-link-target"  # stands in for /usr/local/sbin
+    state = f"stat -c '%U %G %a %n' {target} {target}/* && sha256sum {target}/*"
+    mail = mailbox_digests(target_for(STORE, lab.hostname), lab, [user])[user]
+    assert sh(host, f"mkdir -m 0755 {target} && printf '#!/bin/sh\\necho root tool\\n' > {target}/tool"
+                    f" && chmod 0755 {target}/tool").rc == 0
+    before = sh(host, state).stdout
+    r = sh(host, f"runuser -u vmail -- sh -c 'mv {userdir} {userdir}.moved && ln -s {target} {userdir}'")
+    assert r.rc == 0, r.stderr
+    try:
+        result = playbook("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{user}")
+        out = result.stdout + result.stderr
+        assert result.returncode != 0, out[-3000:]
+        assert "links_refused" in out and userdir in out.split("links_refused", 1)[1][:400], out[-3000:]
+        assert sh(host, state).stdout == before, "the directory the link points to was changed"
+        assert host.file(userdir).is_symlink
+    finally:
+        sh(host, f"rm -f {userdir} && mv {userdir}.moved {userdir}; rm -rf {target}")
+    assert mailbox_digests(target_for(STORE, lab.hostname), lab, [user])[user] == mail
+
+
 DEPARTED = "hungpv@gialai.gov.vn"  # lab: departed 2026-10-01, 6 months' retention -> due 2027-04-01
 
 
