@@ -186,7 +186,10 @@ def test_seed_then_backup_during_delivery_loses_nothing(lab):
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["missing"] == [] and report["changed"] == []
     assert report["present"] >= sum(seeded.values())
-    wait_for_count(target, lab, {u: seeded[u] + sent.count(u) for u in USERS})
+    want = {u: seeded[u] + sent.count(u) for u in USERS}
+    have = wait_for_count(target, lab, want)
+    assert all(have[u] >= n for u, n in want.items()), \
+        f"not every message sent during the backup was delivered (messages in INBOX): have {have}, want {want}"
 
 
 @pytest.mark.control("BAK-03", "BAK-06")
