@@ -252,12 +252,6 @@ def test_backup_host_whose_sshd_would_refuse_the_backup_accounts(run_site):
     assert "ssh_allow_groups_extra must contain mail-backup-sftp" in out
 
 
-def test_backup_host_without_the_sftp_subsystem(run_site):
-    # restic asks for the sftp subsystem; without it every backup fails with "subsystem request failed".
-    out = _stopped_before_any_host(run_site({"ssh_sftp_enabled": False}, groups=("mail_backup",)))
-    assert "ssh_sftp_enabled must be true" in out
-
-
 def test_rebuild_without_the_backup_hosts_is_refused(run_site):
     # A rebuilt store has a new address: the backup host's firewall must be re-run in the same run.
     repos = [{"name": "primary", "server": "backup.gialai.gov.vn", "password": "du-dai-va-bi-mat-2026"}]

@@ -93,3 +93,49 @@ def test_merge_restores_only_the_listed_mailboxes(store):
 def test_an_empty_or_unknown_scope_is_refused(store, scope, words):
     rc, out = tool("verify", "--manifest", str(store["manifest"]), "--root", str(store["vmail"]), "--scope", scope)
     assert rc != 0 and words in out
+
+
+def snapshot_of(path: Path) -> dict:
+    """Owner, mode and content of a directory tree, without following links."""
+    return {str(p.relative_to(path)): (p.lstat().st_uid, p.lstat().st_mode, p.read_bytes() if p.is_file() else None)
+            for p in [path, *path.rglob("*")]}
+
+
+@pytest.mark.control("BAK-12")
+@pytest.mark.parametrize("where", ["mailbox", "folder"])
+def test_merge_never_follows_a_link_out_of_the_store(store, tmp_path, where):
+    """The mail owner swaps a mailbox directory (or its cur/) for a link to a directory outside the store:
+    the merge leaves that directory as it was (owner, mode, content), restores the other mailboxes and
+    reports the link; a link in the stage is not moved either."""
+    # As root the merge would hand files to `nobody`: a followed link would change their owner.
+    owner = "nobody" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    outside = tmp_path / "usr-local-sbin"
+    outside.mkdir(mode=0o755)
+    outside.chmod(0o755)
+    (outside / "mail-restic").write_text("#!/bin/sh\necho root's tool\n")
+    (outside / "mail-restic").chmod(0o755)
+    before = snapshot_of(outside)
+    userdir = maildir(store["vmail"], "vanphong@gialai.gov.vn").parent
+    if where == "mailbox":
+        planted = userdir
+        shutil.rmtree(userdir)
+    else:
+        planted = userdir / "Maildir" / "new"
+        shutil.rmtree(planted)
+    planted.symlink_to(outside)
+    secret = tmp_path / "secret"
+    secret.write_text("root only\n")
+    stage_luutru = maildir(store["stage"] / str(store["vmail"]).lstrip("/"), "luutru@gialai.gov.vn")
+    (stage_luutru / "cur" / "1700000099.M9P9.mail:2,S").symlink_to(secret)
+    rc, out = tool("merge", "--manifest", str(store["manifest"]), "--stage", str(store["stage"]),
+                   "--vmail", str(store["vmail"]), "--owner", owner, "--scope", "all")
+    assert rc == 1, out
+    assert str(planted) in out["links_refused"], out
+    assert str(stage_luutru / "cur" / "1700000099.M9P9.mail:2,S") in out["links_refused"], out
+    assert snapshot_of(outside) == before, "the directory the link points to was changed"
+    assert planted.is_symlink()
+    assert "vanphong@gialai.gov.vn" not in out["mailboxes_restored"]
+    assert out["mailboxes_restored"] == ["luutru@gialai.gov.vn", "sonoivu@gialai.gov.vn"]
+    assert not (maildir(store["vmail"], "luutru@gialai.gov.vn") / "cur" / "1700000099.M9P9.mail:2,S").exists()
+    for address in ("luutru@gialai.gov.vn", "sonoivu@gialai.gov.vn"):
+        assert names(store["vmail"], address) == store["before"][address]

@@ -75,6 +75,10 @@ def wait_for_count(target, lab, want: dict[str, int], timeout: float = 120):
         time.sleep(2)
 
 
+def lab_backup_password(repo: str) -> str:
+    return yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())["vault_backup_passwords"][repo]
+
+
 def start_backup(host):
     return sh(host, "systemctl start mail-backup.service")
 
@@ -94,23 +98,33 @@ def test_backup_is_scheduled_daily():
 
 
 @pytest.mark.control("BAK-02")
-def test_backup_accounts_are_chrooted_key_only_and_isolated(backup_host):
+def test_backup_accounts_are_key_only_and_isolated(backup_host):
     host = store_host()
     for acct in ("bk-store13-primary", "bk-store13-copy"):
         home = backup_host.user(acct).home
         assert backup_host.file(home).user == "root" and backup_host.file(home).mode == 0o755
         assert backup_host.file(f"{home}/repo").user == acct and backup_host.file(f"{home}/repo").mode == 0o700
+        # Its shell is the append-only server: there is no shell to get.
+        assert backup_host.user(acct).shell == "/usr/local/sbin/mail-backup-serve"
     ssh = "ssh -F /etc/mail-backup/ssh_config"
-    # The primary account sees only its own chroot: nothing of the other repository.
+    # No SFTP at all (the forced command answers every session): no listing, no get, no rm,
+    # neither of the account's own repository nor of the other one.
     listing = sh(host, "printf 'ls -a /\\n' | sftp -b - -F /etc/mail-backup/ssh_config mail-backup-primary")
-    assert listing.rc == 0, listing.stderr
-    assert "repo" in listing.stdout and "srv" not in listing.stdout
+    assert listing.rc != 0 and "repo" not in listing.stdout, listing.stdout
     for path in ("/srv/backup-copy/bk-store13-copy/repo/config", "/../bk-store13-copy/repo/config",
-                 "/srv/backup/bk-store13-copy/repo/config"):
+                 "/srv/backup/bk-store13-copy/repo/config", "/srv/backup/bk-store13-primary/repo/config"):
         for op in (f"get {path} /tmp/x", f"rm {path}"):
             r = sh(host, f"printf '{op}\\n' | sftp -b - -F /etc/mail-backup/ssh_config mail-backup-primary")
             assert r.rc != 0, (op, r.stdout)
     assert backup_host.file("/srv/backup-copy/bk-store13-copy/repo/config").exists
+    assert backup_host.file("/srv/backup/bk-store13-primary/repo/config").exists
+    # Through the server channel itself, asking for the other repository's path with the other
+    # repository's password: the account's server ignores the path and serves only its own
+    # repository, which that password does not open.
+    copy_password = lab_backup_password("copy")
+    r = sh(host, f"RESTIC_PASSWORD={copy_password!r} restic --no-cache -r rclone:x:/srv/backup-copy/bk-store13-copy/repo"
+                 f" -o rclone.program='{ssh} mail-backup-primary' cat config 2>&1")
+    assert r.rc != 0 and "wrong password" in r.stdout, r.stdout
     # No shell, no password: a command is not run, a password-only login is refused.
     r = sh(host, f"timeout 20 {ssh} mail-backup-primary id </dev/null 2>&1; true")
     assert "uid=" not in r.stdout
@@ -172,7 +186,10 @@ def test_seed_then_backup_during_delivery_loses_nothing(lab):
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["missing"] == [] and report["changed"] == []
     assert report["present"] >= sum(seeded.values())
-    wait_for_count(target, lab, {u: seeded[u] + sent.count(u) for u in USERS})
+    want = {u: seeded[u] + sent.count(u) for u in USERS}
+    have = wait_for_count(target, lab, want)
+    assert all(have[u] >= n for u, n in want.items()), \
+        f"not every message sent during the backup was delivered (messages in INBOX): have {have}, want {want}"
 
 
 @pytest.mark.control("BAK-03", "BAK-06")
@@ -198,6 +215,123 @@ def test_failed_backup_is_visible_mailed_and_does_not_stop_the_next(lab, backup_
     # The next run works again (and is the snapshot the rebuild restores).
     sh(host, "systemctl reset-failed mail-backup.service")
     assert start_backup(host).rc == 0
+
+
+H2C = (pathlib.Path(__file__).parent / "h2c_request.py").read_text()
+REPOS = {"primary": "/srv/backup/bk-store13-primary/repo", "copy": "/srv/backup-copy/bk-store13-copy/repo"}
+
+
+def repo_request(method: str, path: str, repo: str = "primary", body: bytes | None = None) -> tuple[str, str]:
+    """One REST request to the repository server, sent from the store as root over its own key (h2c_request.py)."""
+    args = [method, path]
+    if body is not None:
+        store_host().run(f"printf %s {body.decode()!r} > /root/.bk-body")
+        args.append("/root/.bk-body")
+    r = subprocess.run(["podman", "exec", "-i", "-e", f"MAIL_BACKUP_ALIAS=mail-backup-{repo}", STORE,
+                        "python3", "-", *args], input=H2C, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip(), r.stderr
+
+
+def repo_files(backup_host, repo: str) -> dict[str, str]:
+    """{path: SHA-256} of every file of a repository except its locks, read on the backup host."""
+    out = backup_host.run(f"cd {REPOS[repo]} && find . -type f ! -path './locks/*' -print0 | xargs -0 sha256sum").stdout
+    return {line.split(None, 1)[1].strip(): line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def snapshot_ids(host, repo: str) -> list[str]:
+    return sorted(s["id"] for s in restic_json(host, repo, "snapshots"))
+
+
+@pytest.mark.control("BAK-10")
+def test_store_cannot_delete_or_overwrite_backups(backup_host):
+    """As root on the store, with its own key and password: forget --prune, deleting and overwriting a pack,
+    and plain ssh/sftp removals are all refused; every file stays as it was and the last snapshot restores."""
+    host = store_host()
+    before = {repo: repo_files(backup_host, repo) for repo in REPOS}
+    snaps = {repo: snapshot_ids(host, repo) for repo in REPOS}
+    # Both at once: restic retries the refused deletions for a while before it gives up.
+    sh(host, "for repo in primary copy; do (timeout 300 /usr/local/sbin/mail-restic $repo forget --prune --keep-last 1"
+             " > /root/.bk-forget-$repo 2>&1; echo $? > /root/.bk-forget-$repo.rc) & done; wait")
+    for repo in REPOS:
+        assert len(snaps[repo]) >= 2, (repo, snaps[repo])
+        rc = sh(host, f"cat /root/.bk-forget-{repo}.rc").stdout.strip()
+        output = sh(host, f"tail -c 1500 /root/.bk-forget-{repo}").stdout
+        assert rc not in ("0", "124"), f"{repo}: forget --prune was not refused (exit {rc}): {output}"
+        assert snapshot_ids(host, repo) == snaps[repo], f"{repo}: a snapshot was forgotten: {output}"
+    pack = next(p for p in sorted(before["primary"]) if p.startswith("./data/"))
+    pack_id = pack.rsplit("/", 1)[-1]
+    key_id = next(p for p in sorted(before["primary"]) if p.startswith("./keys/")).rsplit("/", 1)[-1]
+    snap_id = snaps["primary"][0]
+    # The server channel itself (restic's REST protocol over the forced command), by hand.
+    for method, path, body in (("DELETE", f"/data/{pack_id}", None),
+                               ("POST", f"/data/{pack_id}", b"overwritten by the store"),
+                               ("DELETE", f"/keys/{key_id}", None),
+                               ("DELETE", f"/snapshots/{snap_id}", None),
+                               ("POST", "/config", b"overwritten by the store"),
+                               ("DELETE", "/config", None)):
+        status, err = repo_request(method, path, body=body)
+        assert status == "403", f"{method} {path} answered {status}, not 403 Forbidden: {err}"
+    # The channel works and is the one tested: reading that pack is allowed.
+    status, err = repo_request("GET", f"/data/{pack_id}")
+    assert status == "200", f"GET /data/{pack_id} answered {status}: {err}"
+    # Plain ssh and sftp: no command, no subsystem reaches the files.
+    ssh = "ssh -F /etc/mail-backup/ssh_config"
+    full = f"{REPOS['primary']}/{pack[2:]}"
+    sh(host, f"timeout 20 {ssh} mail-backup-primary rm -f {full} </dev/null; true")
+    sh(host, f"timeout 20 {ssh} -s mail-backup-primary sftp </dev/null; true")
+    r = sh(host, f"printf 'rm {full}\\nrm /repo/{pack[2:]}\\n' | sftp -b - -F /etc/mail-backup/ssh_config mail-backup-primary")
+    assert r.rc != 0
+    after = {repo: repo_files(backup_host, repo) for repo in REPOS}
+    for repo in REPOS:
+        lost = sorted(set(before[repo]) - set(after[repo]))
+        changed = sorted(p for p in before[repo] if p in after[repo] and after[repo][p] != before[repo][p])
+        assert (lost, changed) == ([], []), f"{repo}: files deleted {lost} or changed {changed}"
+    # The last snapshot still restores, message for message against its manifest.
+    for repo in REPOS:
+        r = sh(host, f"rm -rf /var/tmp/bk-verify && /usr/local/sbin/mail-restic {repo} restore latest --host bk-store13"
+                     f" --target /var/tmp/bk-verify && /usr/local/sbin/mail-backup-tool verify"
+                     f" --manifest /var/tmp/bk-verify/var/lib/mail-backup/manifest.json --root /var/tmp/bk-verify/var/vmail;"
+                     f" rc=$?; rm -rf /var/tmp/bk-verify; exit $rc")
+        assert r.rc == 0, f"{repo}: {r.stdout} {r.stderr}"
+        report = json.loads(r.stdout.strip().splitlines()[-1])
+        assert report["missing"] == [] and report["changed"] == [] and report["present"] > 0, (repo, report)
+
+
+@pytest.mark.control("BAK-11")
+def test_backup_host_prunes_with_the_retention(backup_host):
+    """mail-backup-prune.service on the backup host applies the lab's retention (keep-last 3 on one day)."""
+    host = store_host()
+    latest = {repo: restic_json(host, repo, "snapshots --host bk-store13 --tag mail-backup latest")[-1]["id"]
+              for repo in REPOS}
+    archives = {repo: {s["id"] for s in restic_json(host, repo, "snapshots --tag mail-archive")} for repo in REPOS}
+    # Five snapshots of one small path under a host name of their own (their own restic group, so the
+    # snapshot a later restore takes as `latest` of bk-store13 stays the real one).
+    earlier = {s["id"] for s in restic_json(host, "primary", "snapshots --host bk-prune-test")}  # a re-run
+    made = []
+    for _ in range(5):
+        r = sh(host, "/usr/local/sbin/mail-restic primary backup --json --host bk-prune-test --tag mail-backup /etc/mailname")
+        assert r.rc == 0, r.stderr
+        made.append(next(json.loads(line)["snapshot_id"] for line in r.stdout.splitlines()
+                         if '"summary"' in line))
+    result = backup_host.run("systemctl start mail-backup-prune.service")
+    journal = backup_host.run("journalctl -u mail-backup-prune -n 80 --no-pager").stdout
+    assert result.rc == 0, journal
+    assert "bk-store13-primary" in journal and "bk-store13-copy" in journal, journal
+    kept = {s["id"] for s in restic_json(host, "primary", "snapshots --host bk-prune-test")}
+    # backup_retention on five snapshots of one day: the last 3 are kept (the daily, weekly and monthly
+    # ones are among them); restic >= 0.17 also keeps the oldest while fewer days than keep-daily exist
+    # (Debian 13), 0.14 does not (Debian 12). The second oldest goes either way.
+    assert set(made[-3:]) <= kept and made[1] not in kept and kept <= set(made) | earlier and len(kept) <= 4, \
+        f"kept {sorted(kept)} of {made} (oldest first): the newest three must stay, the second oldest go"
+    for repo in REPOS:
+        real = [s for s in restic_json(host, repo, "snapshots --host bk-store13")
+                if "mail-archive" not in (s.get("tags") or [])]
+        assert latest[repo] in [s["id"] for s in real], f"{repo}: the newest snapshot of the store was pruned"
+        assert 1 <= len(real) <= 4, (repo, [s["id"] for s in real])
+        kept_archives = {s["id"] for s in restic_json(host, repo, "snapshots --tag mail-archive")}
+        assert kept_archives == archives[repo], f"{repo}: an archive snapshot (never pruned) was pruned"
+    assert backup_host.service("mail-backup-prune.timer").is_enabled
 
 
 @pytest.mark.control("BAK-07")
@@ -331,6 +465,33 @@ def test_restore_of_one_agency_brings_back_its_sub_units_and_nothing_else(lab):
     assert "unknown agency NOPE" in out and "Known agencies: VP, VP-LT" in out, out[-3000:]
     assert sh(host, "find /var/vmail -type f | wc -l").stdout == count
     assert not host.file("/var/vmail/.restore-stage").exists
+
+
+@pytest.mark.control("BAK-12")
+def test_restore_does_not_follow_a_link_planted_in_the_store(lab):
+    """Code running as vmail swaps a mailbox directory for a link to a root-owned directory outside the
+    store; restore.yml of that mailbox fails naming the link and the directory stays as it was."""
+    host = store_host()
+    user = "vanphong@gialai.gov.vn"
+    userdir = "/var/vmail/gialai.gov.vn/vanphong"
+    target = "/usr/local/lib/bk-link-target"  # stands in for /usr/local/sbin
+    state = f"stat -c '%U %G %a %n' {target} {target}/* && sha256sum {target}/*"
+    mail = mailbox_digests(target_for(STORE, lab.hostname), lab, [user])[user]
+    assert sh(host, f"mkdir -m 0755 {target} && printf '#!/bin/sh\\necho root tool\\n' > {target}/tool"
+                    f" && chmod 0755 {target}/tool").rc == 0
+    before = sh(host, state).stdout
+    r = sh(host, f"runuser -u vmail -- sh -c 'mv {userdir} {userdir}.moved && ln -s {target} {userdir}'")
+    assert r.rc == 0, r.stderr
+    try:
+        result = playbook("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{user}")
+        out = result.stdout + result.stderr
+        assert result.returncode != 0, out[-3000:]
+        assert "links_refused" in out and userdir in out.split("links_refused", 1)[1][:400], out[-3000:]
+        assert sh(host, state).stdout == before, "the directory the link points to was changed"
+        assert host.file(userdir).is_symlink
+    finally:
+        sh(host, f"rm -f {userdir} && mv {userdir}.moved {userdir}; rm -rf {target}")
+    assert mailbox_digests(target_for(STORE, lab.hostname), lab, [user])[user] == mail
 
 
 DEPARTED = "hungpv@gialai.gov.vn"  # lab: departed 2026-10-01, 6 months' retention -> due 2027-04-01
