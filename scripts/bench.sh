@@ -41,8 +41,9 @@ trap cleanup EXIT
 
 start() {
   # NET_ADMIN: the firewall role loads nftables in the container's own network namespace.
+  # BENCH_CPU_SHARES (make test: 256) lets the test suite's scenarios go first.
   podman run -d --name "$1" --hostname mail.gialai.gov.vn --cap-add NET_ADMIN --systemd=always \
-    "$image" /lib/systemd/systemd >/dev/null
+    ${BENCH_CPU_SHARES:+--cpu-shares "$BENCH_CPU_SHARES"} "$image" /lib/systemd/systemd >/dev/null
   for _ in $(seq 60); do
     case "$(podman exec "$1" systemctl is-system-running 2>/dev/null || true)" in running|degraded) return ;; esac
     sleep 1
