@@ -20,8 +20,11 @@ help:
 setup:
 	scripts/setup.sh
 
+## The bare Debian 13 and 12 images. The package image the edge and backup
+## scenarios start from (trixie-mail) is built by scripts/molecule-all.sh beside
+## the first scenarios, or by `scripts/build-images.sh trixie-mail`.
 images: setup
-	scripts/build-images.sh
+	scripts/build-images.sh trixie bookworm
 
 ## The main job: deploy the mail system onto the local lab and show mail flowing.
 lab: images

@@ -2,7 +2,13 @@
 # Build the local Debian systemd images the lab and Molecule boot.
 # This script is the only place that knows how test images are made.
 #
-#   scripts/build-images.sh [trixie|bookworm ...]   (default: both)
+#   scripts/build-images.sh [trixie|bookworm|trixie-mail ...]   (default: all three)
+#
+# trixie-mail is the Debian 13 image with the mail system's Debian packages
+# already installed (lab/mail-packages.txt) and no configuration of ours: the
+# edge and backup scenarios start from it, so that only default and debian12
+# (and the benchmark) pay for installing every package on a bare system. It is
+# made from the trixie image, which is built first when missing.
 #
 # Environment:
 #   MAIL_IMAGE_DEBIAN13 / MAIL_IMAGE_DEBIAN12  image names (default localhost/debian13-systemd:latest,
@@ -16,22 +22,25 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/lab/containers.conf}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(trixie bookworm)
+[ ${#suites[@]} -gt 0 ] || suites=(trixie bookworm trixie-mail)
 
 image_for() {
   case "$1" in
     trixie) echo "${MAIL_IMAGE_DEBIAN13:-localhost/debian13-systemd:latest}" ;;
     bookworm) echo "${MAIL_IMAGE_DEBIAN12:-localhost/debian12-systemd:latest}" ;;
-    *) echo "unknown suite: $1 (expected trixie or bookworm)" >&2; return 1 ;;
+    trixie-mail) echo "${MAIL_IMAGE_DEBIAN13_MAIL:-localhost/debian13-mail:latest}" ;;
+    *) echo "unknown suite: $1 (expected trixie, bookworm or trixie-mail)" >&2; return 1 ;;
   esac
 }
 
-# An image made by another version of this recipe is made again.
-recipe=$(sha256sum "$0" | cut -c1-16)
+# An image made by another version of its recipe (the function that builds it,
+# below) is made again; a change elsewhere in this script rebuilds nothing.
+recipe_of() { declare -f "$@" | sha256sum | cut -c1-16; }
 
 build_one() {  # suite: build (or keep, or pull) its image; its own output, its own exit status
-  local suite=$1 image have rootfs
+  local suite=$1 image have rootfs recipe
   image=$(image_for "$suite")
+  recipe=$(echo "$mirror" | cat - <(recipe_of build_one) | sha256sum | cut -c1-16)
   if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then
     have=$(podman image inspect -f '{{ index .Labels "mail.recipe" }}' "$image" 2>/dev/null || true)
     if [ "${image#localhost/}" = "$image" ] || [ "$have" = "$recipe" ]; then
@@ -75,12 +84,55 @@ SRC
   echo "built $image"
 }
 
-# Both releases at once (debootstrap waits on the mirror and on dpkg in turn),
-# each in a subshell with its own clean-up; fails if either failed.
+# The Debian 13 image plus the mail system's packages, installed as apt installs
+# them on a server (recommends included), with no service started while building
+# (policy-rc.d) and no apt lists kept (the base role refreshes them). A recipe
+# change, a new package list or a new base image makes it again.
+build_mail() {
+  local image base list recipe_mail have name
+  image=$(image_for trixie-mail); base=$(image_for trixie)
+  list="$here/lab/mail-packages.txt"
+  build_one trixie || return 1
+  recipe_mail=$(cat <(recipe_of build_mail) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
+  if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then
+    have=$(podman image inspect -f '{{ index .Labels "mail.recipe" }}' "$image" 2>/dev/null || true)
+    if [ "${image#localhost/}" = "$image" ] || [ "$have" = "$recipe_mail" ]; then
+      echo "image $image exists (REBUILD=1 to rebuild)"
+      return 0
+    fi
+    echo "image $image was made by another recipe (${have:-none}): rebuilding"
+  fi
+  if [ "${image#localhost/}" = "$image" ] && podman pull "$image" 2>/dev/null; then
+    echo "pulled $image"; return 0
+  fi
+  name="mail-image-build-$$"
+  echo "building $image from $base with $(sed 's/#.*//' "$list" | wc -w) packages ..."
+  # shellcheck disable=SC2064  # the name is fixed now, on purpose
+  trap "podman rm -f -t 0 '$name' >/dev/null 2>&1 || true" EXIT
+  podman run --name "$name" -v "$list:/tmp/mail-packages.txt:ro" "$base" sh -euc '
+    printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sed -e "s/#.*//" /tmp/mail-packages.txt) >/dev/null
+    rm -f /usr/sbin/policy-rc.d; apt-get clean; rm -rf /var/lib/apt/lists/*
+  ' > "/var/tmp/$name.log" 2>&1 || { tail -20 "/var/tmp/$name.log"; rm -f "/var/tmp/$name.log"; return 1; }
+  rm -f "/var/tmp/$name.log"
+  podman commit -q --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe_mail" \
+    "$name" "$image" >/dev/null
+  echo "built $image"
+}
+
+# All at once (debootstrap waits on the mirror and on dpkg in turn), each in a
+# subshell with its own clean-up; fails if any failed. trixie-mail builds trixie
+# first when it is missing, so trixie is not built a second time beside it.
+want=" ${suites[*]} "
 pids=()
 for suite in "${suites[@]}"; do
   image_for "$suite" >/dev/null
-  ( build_one "$suite" ) &
+  case "$suite" in
+    trixie-mail) ( build_mail ) & ;;
+    trixie) [ "${want/ trixie-mail /}" = "$want" ] || continue; ( build_one "$suite" ) & ;;
+    *) ( build_one "$suite" ) & ;;
+  esac
   pids+=($!)
 done
 failed=0

@@ -19,12 +19,35 @@ run_one() {
   echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
 }
 
+# A scenario whose molecule.yml names the package image (MAIL_IMAGE_DEBIAN13_MAIL)
+# starts once that image is built; the build runs beside the other scenarios.
+now=() later=()
 for s in "$@"; do
   rm -f "$logs/$s.result"
-  echo "== molecule test -s $s (log: $logs/$s.log)"
-  run_one "$s" &
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+  if grep -q MAIL_IMAGE_DEBIAN13_MAIL "molecule/$s/molecule.yml" 2>/dev/null; then later+=("$s"); else now+=("$s"); fi
 done
+if [ ${#later[@]} -gt 0 ]; then
+  echo "== scripts/build-images.sh trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
+  scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
+  image_pid=$!
+fi
+start() {
+  echo "== molecule test -s $1 (log: $logs/$1.log)"
+  run_one "$1" &
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+}
+for s in "${now[@]}"; do start "$s"; done
+if [ ${#later[@]} -gt 0 ]; then
+  if wait "$image_pid"; then
+    echo "== image localhost/debian13-mail ready after $(( $(date +%s) - start_all )) s"
+    for s in "${later[@]}"; do start "$s"; done
+  else
+    for s in "${later[@]}"; do
+      { echo "the package image was not built:"; cat "$logs/image-mail.log"; } >"$logs/$s.log"
+      echo "1 0" >"$logs/$s.result"
+    done
+  fi
+fi
 wait
 
 failed=0
