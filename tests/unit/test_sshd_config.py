@@ -22,7 +22,10 @@ def render(release: str = "13", **overrides) -> list[str]:
     native = jinja2.nativetypes.NativeEnvironment()
     for name, value in list(variables.items()):  # resolve the role's templated vars (one level is enough)
         if isinstance(value, str) and "{{" in value:
-            variables[name] = native.from_string(value).render(**variables)
+            try:
+                variables[name] = native.from_string(value).render(**variables)
+            except jinja2.UndefinedError:  # run-time values (facts, registered results), not in sshd_config
+                pass
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROLE / "templates")), trim_blocks=True)
     env.filters["comment"] = lambda text: "# " + text
     text = env.get_template("etc/ssh/sshd_config.j2").render(ansible_managed="Ansible managed", **variables)

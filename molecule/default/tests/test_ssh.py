@@ -1,10 +1,14 @@
-"""SSH: key-only administrators, no root or password login, hardened algorithms."""
+"""SSH: key-only administrators, no root or password login, hardened algorithms; administrators who leave, leave."""
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pytest
 
-from tests.helpers.outside import LAB_ADMIN, admin_key, ssh
+from tests.helpers.lab import run_site
+from tests.helpers.outside import LAB_ADMIN, LAB_ADMIN_KEY, admin_key, ssh
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +87,6 @@ def test_no_group_exchange_modulus_below_3072_bits(mail):
 
 @pytest.mark.control("SSH-05")
 def test_authorized_keys_are_exactly_the_inventory_keys(mail):
-    from tests.helpers.outside import LAB_ADMIN_KEY
-
     want = LAB_ADMIN_KEY.with_suffix(".pub").read_text().split()[:2]
     got = [line.split()[:2] for line in mail.host.file(f"/home/{LAB_ADMIN}/.ssh/authorized_keys").content_string.splitlines()
            if line.strip() and not line.startswith("#")]
@@ -113,3 +115,140 @@ def test_drop_ins_add_match_blocks_but_cannot_weaken_the_global_settings(mail):
     assert admin["maxsessions"] == "1" and other["maxsessions"] == "4"  # the Match block applies, to its user only
     for cfg in (admin, other):  # global lines in a drop-in come after ours: sshd keeps the first value
         assert (cfg["passwordauthentication"], cfg["permitrootlogin"], cfg["x11forwarding"]) == ("no", "no", "no")
+
+
+LEAVER = "tamthoi"
+
+
+@pytest.fixture(scope="module")
+def leaver(mail, tmp_path_factory):
+    """An administrator added to ssh_admins, logged in, removed again: what each step showed.
+
+    Runs the operator's path: playbooks/site.yml limited to this host and the
+    ssh_admins tag (the input checks run too), first with the extra administrator,
+    then with the inventory's list. A shell of the leaver and one of the remaining
+    administrator stay open meanwhile. Every wait is bounded; the account is
+    removed again at the end.
+
+    A new login of a user whose systemd user manager is being stopped waits for
+    that stop (pam_systemd). Debian 12's systemd in these cgroup-v1 containers is
+    never told the manager's cgroup is empty and sits out TimeoutStopSec (2 min),
+    from 10 s after the user's last session ended: a short login there timed out.
+    So each user's first shell opens before their other logins (no stop in
+    between), and waits for it allow that window.
+    """
+    key = tmp_path_factory.mktemp("leaver") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", LEAVER, "-f", str(key)], check=True)
+    admins = [{"name": LAB_ADMIN, "keys": [LAB_ADMIN_KEY.with_suffix(".pub").read_text().strip()]}]
+    address = mail.target.address
+    seen: dict = {}
+    shells: list[subprocess.Popen] = []
+    try:
+        # the remaining administrator's shell: it must survive the run
+        shells.append(_shell(address, LAB_ADMIN, admin_key(), "sleep 901"))
+        seen["admin_shell_up"] = _wait_for(lambda: _running(mail.host, LAB_ADMIN, "sleep 901"), SHELL_UP)
+        seen["added"] = run_site(mail.name, {"ssh_admins": admins + [
+            {"name": LEAVER, "keys": [key.with_suffix(".pub").read_text().strip()]}]}, "ssh_admins")
+        # a shell left open, as the issue describes
+        session = _shell(address, LEAVER, str(key), "sleep 600")
+        shells.append(session)
+        seen["session_up"] = _wait_for(lambda: _running(mail.host, LEAVER, "sleep 600"), SHELL_UP)
+        seen["login_while_admin"] = ssh(address, "id -nG", user=LEAVER, key=str(key))
+        seen["removed"] = run_site(mail.name, {"ssh_admins": admins}, "ssh_admins")
+        # the run has ended the leaver's processes before it returned; the client
+        # sees its connection closed a moment later
+        seen["left_running"] = mail.host.run(f"pgrep -a -u {LEAVER}").stdout.strip()
+        seen["session_ended"] = _wait_for(lambda: session.poll() is not None, 30)
+        seen["login_after_removal"] = ssh(address, "id -nG", user=LEAVER, key=str(key))
+        seen["admin_shell_kept"] = shells[0].poll() is None and _running(mail.host, LAB_ADMIN, "sleep 901")
+        seen["admin_after_removal"] = ssh(address, "true", key=admin_key())
+        seen["passwd"] = mail.host.run(f"getent passwd {LEAVER}").stdout.strip().split(":")
+        seen["shadow"] = mail.host.run(f"getent shadow {LEAVER}").stdout.strip().split(":")
+        seen["groups"] = mail.host.run(f"id -nG {LEAVER}").stdout.split()
+        seen["keys_left"] = mail.host.file(f"/home/{LEAVER}/.ssh/authorized_keys").exists
+        seen["home_kept"] = mail.host.file(f"/home/{LEAVER}").is_directory
+        seen["sudoers"] = mail.host.file("/etc/sudoers.d/ssh-admins").content_string
+    finally:
+        for shell in shells:
+            if shell.poll() is None:
+                shell.kill()
+                shell.wait(10)
+        seen["cleanup"] = _remove_leaver(mail.host)
+    return seen
+
+
+# Up to the container's user manager stop window (above) and a slow login.
+SHELL_UP = 180
+
+
+def _shell(address: str, user: str, key: str, command: str) -> subprocess.Popen:
+    return subprocess.Popen(_ssh_argv(address, user, key, command),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _running(host, user: str, command: str) -> bool:
+    return host.run(f"pgrep -u {user} -xf '{command}'").rc == 0
+
+
+def _remove_leaver(host) -> str:
+    """Leave the host as the inventory has it, whatever step failed: no such account.
+
+    As the role does: logind ends the sessions, a bounded wait, SIGKILL for what is
+    left, another bounded wait; then the account goes (userdel refuses a user who
+    still runs a process). Returns what went wrong, or "".
+    """
+    gone = f"for i in $(seq 60); do pgrep -u {LEAVER} >/dev/null || exit 0; sleep 0.5; done; exit 1"
+    host.run(f"loginctl terminate-user {LEAVER}")
+    if host.run(gone).rc != 0:
+        host.run(f"pkill -KILL -u {LEAVER}")
+        host.run(gone)
+    removed = host.run(f"userdel -r {LEAVER}; sed -i '/^{LEAVER}$/d' /var/lib/ssh-admins/created")
+    return "" if host.run(f"getent passwd {LEAVER}").rc == 2 else f"{LEAVER} not removed: {removed.stderr}"
+
+
+def _ssh_argv(address: str, user: str, key: str, command: str) -> list[str]:
+    return ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-i", key, "-o", "IdentitiesOnly=yes",
+            f"{user}@{address}", command]
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return predicate()
+
+
+@pytest.mark.control("SSH-07")
+def test_an_administrator_removed_from_the_inventory_can_no_longer_log_in(leaver):
+    added, removed = leaver["added"], leaver["removed"]
+    assert added.returncode == 0, (added.stdout + added.stderr)[-3000:]
+    first = leaver["login_while_admin"]
+    assert first.returncode == 0 and "sshadmins" in first.stdout.split(), first.stderr
+    assert leaver["session_up"], "the leaver's shell did not start"
+    assert removed.returncode == 0, (removed.stdout + removed.stderr)[-3000:]
+    # refused now, with the key that worked before; the shell left open was ended
+    again = leaver["login_after_removal"]
+    assert again.returncode == 255 and "Permission denied" in again.stderr, (again.returncode, again.stderr)
+    assert leaver["left_running"] == "", f"still running after the run: {leaver['left_running']}"
+    assert leaver["session_ended"], "the leaver's open SSH session survived the removal"
+    # the remaining administrator's shell was left alone, and they still log in
+    assert leaver["admin_shell_up"], f"{LAB_ADMIN}'s shell did not start"
+    assert leaver["admin_shell_kept"], f"the run ended {LAB_ADMIN}'s open shell too"
+    assert leaver["admin_after_removal"].returncode == 0, leaver["admin_after_removal"].stderr
+    assert leaver["cleanup"] == "", leaver["cleanup"]
+
+
+@pytest.mark.control("SSH-07")
+def test_a_removed_administrator_is_locked_and_kept_for_audit(leaver):
+    passwd, shadow = leaver["passwd"], leaver["shadow"]
+    assert passwd and passwd[0] == LEAVER, "the account was deleted: its home and files are evidence"
+    assert passwd[6].strip() == "/usr/sbin/nologin"
+    assert shadow[7] == "1", f"account expiry {shadow[7]!r}: not expired"  # days since 1970: 1970-01-02
+    assert shadow[1].startswith("!"), "the account must have no usable password"
+    assert "sshadmins" not in leaver["groups"], leaver["groups"]
+    assert not leaver["keys_left"], "authorized_keys left behind"
+    assert leaver["home_kept"]
+    assert LEAVER not in leaver["sudoers"]
