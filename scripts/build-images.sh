@@ -37,10 +37,10 @@ image_for() {
 # below) is made again; a change elsewhere in this script rebuilds nothing.
 recipe_of() { declare -f "$@" | sha256sum | cut -c1-16; }
 
-build_one() {  # suite: build (or keep, or pull) its image; its own output, its own exit status
-  local suite=$1 image have rootfs recipe
-  image=$(image_for "$suite")
-  recipe=$(echo "$mirror" | cat - <(recipe_of build_one) | sha256sum | cut -c1-16)
+# Is image $1 usable as it is (made by recipe $2, or a registry image that
+# exists or can be pulled)? Says which; false when it must be built.
+up_to_date() {
+  local image=$1 recipe=$2 have
   if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then
     have=$(podman image inspect -f '{{ index .Labels "mail.recipe" }}' "$image" 2>/dev/null || true)
     if [ "${image#localhost/}" = "$image" ] || [ "$have" = "$recipe" ]; then
@@ -52,6 +52,14 @@ build_one() {  # suite: build (or keep, or pull) its image; its own output, its 
   if [ "${image#localhost/}" = "$image" ] && podman pull "$image" 2>/dev/null; then
     echo "pulled $image"; return 0
   fi
+  return 1
+}
+
+build_one() {  # suite: build (or keep, or pull) its image; its own output, its own exit status
+  local suite=$1 image rootfs recipe
+  image=$(image_for "$suite")
+  recipe=$(echo "$mirror" | cat - <(recipe_of build_one) | sha256sum | cut -c1-16)
+  up_to_date "$image" "$recipe" && return 0
   rootfs=$(mktemp -d /var/tmp/mailimg-"$suite".XXXXXX)
   # shellcheck disable=SC2064  # the path is fixed now, on purpose
   trap "rm -rf '$rootfs' '$rootfs.log'" EXIT
@@ -89,22 +97,12 @@ SRC
 # (policy-rc.d) and no apt lists kept (the base role refreshes them). A recipe
 # change, a new package list or a new base image makes it again.
 build_mail() {
-  local image base list recipe_mail have name
+  local image base list recipe_mail name
   image=$(image_for trixie-mail); base=$(image_for trixie)
   list="$here/lab/mail-packages.txt"
   build_one trixie || return 1
   recipe_mail=$(cat <(recipe_of build_mail) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
-  if [ "${REBUILD:-0}" != 1 ] && podman image exists "$image"; then
-    have=$(podman image inspect -f '{{ index .Labels "mail.recipe" }}' "$image" 2>/dev/null || true)
-    if [ "${image#localhost/}" = "$image" ] || [ "$have" = "$recipe_mail" ]; then
-      echo "image $image exists (REBUILD=1 to rebuild)"
-      return 0
-    fi
-    echo "image $image was made by another recipe (${have:-none}): rebuilding"
-  fi
-  if [ "${image#localhost/}" = "$image" ] && podman pull "$image" 2>/dev/null; then
-    echo "pulled $image"; return 0
-  fi
+  up_to_date "$image" "$recipe_mail" && return 0
   name="mail-image-build-$$"
   echo "building $image from $base with $(sed 's/#.*//' "$list" | wc -w) packages ..."
   # shellcheck disable=SC2064  # the name is fixed now, on purpose
