@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -18,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.restic import RESTIC, needs_restic
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "roles" / "backup" / "files" / "mail-backup-tool"
-RESTIC = shutil.which("restic")
 pytestmark = [
-    pytest.mark.skipif(RESTIC is None, reason="restic is not installed (scripts/setup.sh installs it)"),
+    needs_restic,
     pytest.mark.control("BAK-09"),
 ]
 PASSWORD = "unit-test-restic-password"

@@ -9,18 +9,18 @@ both printed at -vvv). A RESTIC_PASSWORD in the caller's environment is ignored.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.restic import needs_restic
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "roles" / "backup" / "templates" / "usr" / "local" / "sbin" / "mail-restic.j2"
-RESTIC = shutil.which("restic")
 pytestmark = [
-    pytest.mark.skipif(RESTIC is None, reason="restic is not installed (scripts/setup.sh installs it)"),
+    needs_restic,
     pytest.mark.control("CFG-04"),
 ]
 PASSWORD = "unit-wrapper-password-1234"
