@@ -23,7 +23,7 @@ MAIL_PORTS = [25, 587, 993]
 WAIT = 60
 
 ATTACK = """
-import imaplib, json, smtplib, socket, ssl, time
+import imaplib, json, smtplib, socket, ssl, threading, time
 address, kind, tries, ports = %(address)r, %(kind)r, %(tries)d, %(ports)r
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 replies = []
@@ -37,35 +37,47 @@ def state(port):
         return "refused"
     finally:
         s.close()
-for i in range(tries):
-    if state(587 if kind == "smtp" else 993) != "open":
-        replies.append("error:banned before try %%d" %% i)  # fail2ban already acted
-        continue
+def attempt(i, slot):  # one failed login; its reply goes into slot
     try:
         if kind == "smtp":
             with smtplib.SMTP(address, 587, timeout=%(wait)d) as c:
                 c.ehlo("attacker.example"); c.starttls(context=ctx); c.ehlo("attacker.example")
                 try:
                     c.login("vanphong@gialai.gov.vn", "wrong-password-%%d" %% i)
-                    replies.append("accepted")
+                    slot["reply"] = "accepted"
                 except smtplib.SMTPServerDisconnected as e:  # the ban took effect during the try
-                    replies.append("error:%%s" %% e)
+                    slot["reply"] = "error:%%s" %% e
                 except smtplib.SMTPException as e:
-                    replies.append(str(getattr(e, "smtp_code", e)))
+                    slot["reply"] = str(getattr(e, "smtp_code", e))
         else:
             c = imaplib.IMAP4_SSL(address, 993, ssl_context=ctx, timeout=%(wait)d)
             try:
                 c.login("vanphong@gialai.gov.vn", "wrong-password-%%d" %% i)
-                replies.append("accepted")
+                slot["reply"] = "accepted"
             except imaplib.IMAP4.abort as e:  # the ban took effect during the try
-                replies.append("error:%%s" %% e)
+                slot["reply"] = "error:%%s" %% e
             except imaplib.IMAP4.error as e:
-                replies.append("NO")
+                slot["reply"] = "NO"
             finally:
                 try: c.logout()
                 except Exception: pass
     except OSError as e:
-        replies.append("error:%%s" %% e)
+        slot["reply"] = "error:%%s" %% e
+for i in range(tries):
+    if state(587 if kind == "smtp" else 993) != "open":
+        replies.append("error:banned before try %%d" %% i)  # fail2ban already acted
+        continue
+    # A ban that takes effect in the middle of a try leaves its connection hanging
+    # until the timeout: while the try runs, port 25 (no login there, so no jail
+    # counts these probes) tells whether this client has been banned meanwhile.
+    slot = {}
+    worker = threading.Thread(target=attempt, args=(i, slot), daemon=True)
+    worker.start()
+    until, banned = time.time() + %(wait)d + 5, False
+    while worker.is_alive() and time.time() < until and not banned:
+        worker.join(2)
+        banned = worker.is_alive() and state(25) != "open"
+    replies.append(slot.get("reply") or ("error:banned during try %%d" %% i if banned else "error:no answer to try %%d" %% i))
 deadline = time.time() + 60
 while time.time() < deadline and state(587) == "open":
     time.sleep(1)
