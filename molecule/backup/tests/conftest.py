@@ -7,12 +7,12 @@ import pathlib
 import sys
 
 import pytest
-import testinfra
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import load_lab_data, podman_env  # noqa: E402
+from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 STORE = "bk-store13"
@@ -37,9 +37,9 @@ def lab():
 
 @pytest.fixture(scope="session")
 def backup_host():
-    return testinfra.get_host(f"podman://{BACKUP}")
+    return podman_host(BACKUP)
 
 
 def store_host():
     """A fresh testinfra handle: the store container is replaced during the run."""
-    return testinfra.get_host(f"podman://{STORE}")
+    return podman_host(STORE)

@@ -16,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
@@ -47,7 +48,7 @@ def _audit_host(name: str) -> tuple[testinfra.host.Host, Target, LabData]:
     """Host, target and data of one audited server, from what audit.yml passes in MAIL_AUDIT_HOSTVARS."""
     hv = json.loads(os.environ["MAIL_AUDIT_HOSTVARS"])[name]
     if hv["connection"] in ("podman", "containers.podman.podman", "podman_pipelined"):
-        host = testinfra.get_host(f"podman://{hv['container'] or name}")
+        host = podman_host(hv["container"] or name)
     else:
         host = testinfra.get_host(f"ansible://{name}?ansible_inventory={hv['inventory']}")
     target = Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"])
@@ -105,7 +106,7 @@ def mail(request) -> MailHost:
     lab = load_lab_data()
     return MailHost(
         name=request.param,
-        host=testinfra.get_host(f"podman://{request.param}"),
+        host=podman_host(request.param),
         target=target_for(request.param, lab.hostname),
         lab=lab,
     )

@@ -13,12 +13,12 @@ import imaplib
 import os
 
 import pytest
-import testinfra
 import yaml
 
 from tests.helpers.lab import LAB_VARS, changed_counts, load_lab_data, podman_env, run_site, target_for
 from tests.helpers.mailclient import (IMAPS, imap_closed_by_server, imap_idle, imap_idle_end, imap_wait_for,
                                       make_message, smtp_send)
+from tests.helpers.podman_host import podman_host
 
 NEW = "thuvien@gialai.gov.vn"
 NEW_PASSWORD = "Thu-vien-2026!"
@@ -69,7 +69,7 @@ def account_flow(instance_names) -> dict:
     instance, with IMAP sessions open in IDLE through the runs; what each showed."""
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
     lab = load_lab_data()
-    hosts = {n: testinfra.get_host(f"podman://{n}") for n in instance_names}
+    hosts = {n: podman_host(n) for n in instance_names}
     targets = {n: target_for(n, lab.hostname) for n in instance_names}
     seen: dict = {n: {} for n in instance_names}
     for n, h in hosts.items():

@@ -15,6 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
@@ -75,12 +76,12 @@ def edge() -> Edge:
     lab = load_lab_data()
     partner = yaml.safe_load((SCENARIO / "group_vars" / "edge_partner" / "edge_partner.yml").read_text())
     return Edge(
-        mail=Host(names["mail"], testinfra.get_host(f"podman://{names['mail']}"),
+        mail=Host(names["mail"], podman_host(names["mail"]),
                   target_for(names["mail"], lab.hostname), lab.hostname, lab.passwords),
-        partner=Host(names["partner"], testinfra.get_host(f"podman://{names['partner']}"),
+        partner=Host(names["partner"], podman_host(names["partner"]),
                      target_for(names["partner"], partner["mail_hostname"]), partner["mail_hostname"],
                      partner["vault_mail_passwords"]),
-        dns=Host(names["dns"], testinfra.get_host(f"podman://{names['dns']}"), None, "ns.edge.test", {}),
+        dns=Host(names["dns"], podman_host(names["dns"]), None, "ns.edge.test", {}),
         lab=lab,
         records_dir=pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dns",
     )
