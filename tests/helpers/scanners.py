@@ -39,8 +39,9 @@ TESTSSL_SECTIONS = {
 # Sections whose verdict must be a definite one (not a WARN such as "couldn't be tested").
 TESTSSL_DEFINITE = ("protocols (-p)", "cipher categories (-s)", "forward secrecy (-f)")
 # testssl.sh's exit status (man testssl, EXIT STATUS): 0 or 1+n (n ambiguous results or errors
-# during the run, e.g. a session resumption check that failed) means it ran to its end;
-# 242..255 are its ERR_* aborts (connect, DNS, openssl, command line, ...).
+# during the run) means it ran to its end; 242..255 are its ERR_* aborts (connect, DNS, openssl,
+# command line, ...). A complete scan of the lab exits 7 or 8 (its cipher-list and session
+# checks add to the count), so the status alone cannot say "complete": the JSON must.
 TESTSSL_ERR_MIN = 242
 
 

@@ -226,9 +226,11 @@ def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
         denied = result["replies"].count("denied")
         assert result["replies"][0] == "denied", result
         assert all(r == "denied" or r.startswith("error:") for r in result["replies"]), result
-        # ... and after fail2ban_maxretry of them (one more may have started before the ban
-        # took effect) it is refused on port 22 and on every other port.
-        assert MAXRETRY <= denied <= MAXRETRY + 1, result
+        # ... and within fail2ban_maxretry tries it is refused on port 22 and on every other
+        # port. (fail2ban 1.1's aggressive sshd filter counts an unknown user's refused login
+        # twice: "Invalid user" and "Connection closed by invalid user ... [preauth]", so with
+        # maxretry 3 the ban follows the second try; a try under way then gets no answer.)
+        assert 1 <= denied <= MAXRETRY, result
         assert set(result["after"].values()) <= {"refused", "filtered"}, result
         status = mail.host.run("fail2ban-client status sshd").stdout
         assert workstation in status, status
