@@ -3,10 +3,15 @@
 The controller is the containers' gateway and an administrator (never banned,
 allowed to SSH). An attacker must therefore be somewhere else: a client
 container on the same podman network, started for one script and removed.
+Podman gives such a client the next free address (from .2 up): not an
+administrator. A client started at `workstation_address(network)` (.254) is an
+administrator's workstation: inside mail_admin_networks (it reaches SSH) but not
+a bastion (fail2ban bans it like anyone else).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import pathlib
@@ -27,11 +32,22 @@ def container_network(name: str) -> str:
     return next(iter(data["NetworkSettings"]["Networks"]))
 
 
-def run_client(network: str, script: str, timeout: int = 180) -> dict:
-    """Run a Python script in a fresh client container on `network`; it prints one JSON object."""
+def workstation_address(network: str) -> str:
+    """The lab's administrator workstation on `network`: .254 of its subnet (inventories/lab lab.yml)."""
+    subnet = json.loads(podman("network", "inspect", network).stdout)[0]["subnets"][0]["subnet"]
+    return str(ipaddress.ip_network(subnet).network_address + 254)
+
+
+def run_client(network: str, script: str, timeout: int = 180, ip: str | None = None,
+               volumes: tuple[str, ...] = ()) -> dict:
+    """Run a Python script in a fresh client container on `network`; it prints one JSON object.
+
+    `ip`: a fixed address on the network (else podman's next free one); `volumes`: podman -v specs.
+    """
     prefix = os.environ.get("MAIL_MOLECULE_PREFIX", "aio")
     name = f"{prefix}-client-{uuid.uuid4().hex[:8]}"
-    result = podman("run", "--rm", "--name", name, "--network", network, CLIENT_IMAGE,
+    options = [arg for spec in volumes for arg in ("-v", spec)] + (["--ip", ip] if ip else [])
+    result = podman("run", "--rm", "--name", name, "--network", network, *options, CLIENT_IMAGE,
                     "timeout", str(timeout), "python3", "-c", script, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -7,11 +7,13 @@ tests do not depend on their order.
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
 
-from tests.helpers.outside import container_network, run_client
+from tests.helpers.lab import podman
+from tests.helpers.outside import container_network, run_client, workstation_address
 
 MAXRETRY = 3  # fail2ban_maxretry in inventories/lab/group_vars/all/lab.yml
 MAIL_PORTS = [25, 587, 993]
@@ -98,8 +100,6 @@ def _attack(mail, kind):
 
 
 def _controller_still_connects(mail):
-    import socket
-
     for port in MAIL_PORTS:
         with socket.create_connection((mail.target.address, port), timeout=5):
             pass
@@ -164,3 +164,80 @@ def test_sshd_jail_sees_failed_logins_and_never_bans_the_administrators(mail):
     assert "[sshd] Ignore" in log, log[-2000:]  # the filter matched; ignoreip kept the controller
     banned = mail.host.run("fail2ban-client status sshd").stdout
     assert "Currently banned:\t0" in banned, banned
+
+
+# An administrator's workstation (inside mail_admin_networks, so it reaches port 22, but
+# not a bastion, so not in fail2ban_ignoreip) that fails SSH logins, as a stolen laptop
+# or a compromised management host would. The client image has no SSH client: it runs
+# the mail host's own OpenSSH client (the host's /usr mounted read-only, started through
+# the host's dynamic loader, so that it works whatever the client image's release).
+SSH_ATTACK = """
+import glob, json, os, socket, subprocess, time
+address, tries, wait, ports = %(address)r, %(tries)d, %(wait)d, %(ports)r
+usr = "/mailhost/usr"
+loader = sorted(glob.glob(usr + "/lib/*-linux-gnu/ld-linux*.so.*"))[0]
+ssh = [loader, "--library-path", os.path.dirname(loader), usr + "/bin/ssh", "-F", "/dev/null",
+       "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+       "-o", "ConnectTimeout=10", "-o", "GSSAPIAuthentication=no", "-o", "LogLevel=ERROR"]
+def state(port):
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect((address, port)); return "open"
+    except socket.timeout:
+        return "filtered"
+    except OSError:
+        return "refused"
+    finally:
+        s.close()
+replies = []
+for i in range(tries):
+    if state(22) != "open":
+        break  # banned: no more tries
+    try:
+        run = subprocess.run(ssh + ["intruder@" + address, "true"], capture_output=True, text=True, timeout=wait)
+        replies.append("denied" if "Permission denied" in run.stderr else "error:%%d %%s" %% (run.returncode, run.stderr.strip()[-200:]))
+    except subprocess.TimeoutExpired:
+        replies.append("error:no answer to try %%d" %% i)
+deadline = time.time() + 60
+while time.time() < deadline and state(22) == "open":
+    time.sleep(1)
+me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); me.connect((address, 9)); ip = me.getsockname()[0]
+print(json.dumps({"ip": ip, "replies": replies, "after": {p: state(p) for p in ports}}))
+"""
+
+
+@pytest.mark.control("F2B-04")
+def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
+    network = container_network(mail.name)
+    workstation = workstation_address(network)
+    usr = podman("mount", mail.name).stdout.strip() + "/usr"  # the mail host's OpenSSH client, read-only
+    try:
+        # MAXRETRY + 2 tries at most: the client stops trying once port 22 stops answering.
+        result = run_client(network, ip=workstation, volumes=(f"{usr}:/mailhost/usr:ro",),
+                            timeout=(MAXRETRY + 2) * WAIT + 120, script=SSH_ATTACK % {
+                                "address": mail.target.address, "tries": MAXRETRY + 2, "wait": WAIT,
+                                "ports": [22] + MAIL_PORTS})
+    finally:
+        podman("unmount", mail.name, check=False)
+    try:
+        assert result["ip"] == workstation, result
+        # It is an administrator's address: sshd answered and refused the logins (the firewall
+        # let it reach 22) ...
+        denied = result["replies"].count("denied")
+        assert result["replies"][0] == "denied", result
+        assert all(r == "denied" or r.startswith("error:") for r in result["replies"]), result
+        # ... and within fail2ban_maxretry tries it is refused on port 22 and on every other
+        # port. (fail2ban 1.1's aggressive sshd filter counts an unknown user's refused login
+        # twice: "Invalid user" and "Connection closed by invalid user ... [preauth]", so with
+        # maxretry 3 the ban follows the second try; a try under way then gets no answer.)
+        assert 1 <= denied <= MAXRETRY, result
+        assert set(result["after"].values()) <= {"refused", "filtered"}, result
+        status = mail.host.run("fail2ban-client status sshd").stdout
+        assert workstation in status, status
+        assert f"[sshd] Ban {workstation}" in mail.host.run("grep -F '[sshd] Ban' /var/log/fail2ban.log").stdout
+        # The bastion (the controller) is never banned: it still gets SSH's banner.
+        with socket.create_connection((mail.target.address, 22), timeout=5) as s:
+            assert s.recv(64).startswith(b"SSH-2.0-")
+    finally:
+        _unban(mail, workstation)
+    assert workstation not in mail.host.run("fail2ban-client status sshd").stdout

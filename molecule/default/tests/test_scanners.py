@@ -6,6 +6,12 @@
   removed afterwards (an auditor brings the tool; nothing is installed); the
   hardening index must stay at or above the best value reached.
 
+A scanner that stopped early must not pass: each test first asserts that the
+result is complete (tests/helpers/scanners.py: testssl.sh's protocol, cipher,
+server-default and vulnerability sections for every port and its scanTime footer;
+ssh-audit's kex, key, enc and mac sections beside the policy verdict of the same
+scan; lynis's finish line and number of tests), then judges it.
+
 Every figure is written to reports/scanners-<host>.txt and printed at the end of
 the run (conftest.py: pytest_terminal_summary).
 """
@@ -21,9 +27,10 @@ import time
 import pytest
 
 from tests.helpers.lab import ROOT, load_lab_data, podman, target_for
-from tests.helpers.scanners import record
+from tests.helpers.scanners import incomplete_lynis, incomplete_ssh_audit, incomplete_testssl, record, ssh_audit_json
 
-SSH_AUDIT = ROOT / ".venv-ssh-audit" / "bin" / "ssh-audit"
+SSH_AUDIT_PYTHON = ROOT / ".venv-ssh-audit" / "bin" / "python3"
+SSH_AUDIT_BOTH = ROOT / "tests" / "helpers" / "ssh_audit_both.py"
 SSH_POLICY = {"12": "Hardened Debian 12 (version 3)", "13": "Hardened Debian 13 (version 1)"}
 # The best lynis hardening index reached per release in the lab (stock container: 59;
 # 75 on both on 2026-11-28; 79 (Debian 12) and 78 (13) on 2026-11-29 with the idle
@@ -32,6 +39,9 @@ SSH_POLICY = {"12": "Hardened Debian 12 (version 3)", "13": "Hardened Debian 13 
 # -security suite that is there).
 # Hold the line: raise these when the index goes up, never lower them.
 LYNIS_MIN = {"12": 79, "13": 78}
+# A lynis run that finished performs at least this many tests (246 on Debian 13 on
+# 2026-12-03); fewer means a run cut short even if it wrote its last lines.
+LYNIS_TESTS_DONE_MIN = 150
 # testssl.sh findings about the certificate's trust that come from the lab's own CA
 # (not in any public trust store, publishing no CRL or OCSP responder: cert_revocation
 # "Neither CRL nor OCSP URI provided", HIGH) and from the lab having no DNS/OCSP/CT: excepted by name.
@@ -48,23 +58,32 @@ def _major(mail) -> str:
 def test_ssh_audit_hardened_debian_policy(mail):
     policy = SSH_POLICY[_major(mail)]
     start = time.monotonic()
-    result = subprocess.run([str(SSH_AUDIT), "-n", "-P", policy, mail.target.address],
+    result = subprocess.run([str(SSH_AUDIT_PYTHON), str(SSH_AUDIT_BOTH), "-n", "-j", "-P", policy, mail.target.address],
                             capture_output=True, text=True, timeout=120)
-    record(mail, "ssh-audit", f"{'PASS' if result.returncode == 0 else 'FAIL'} ({policy}, "
+    report, verdict = ssh_audit_json(result.stdout)
+    problems = incomplete_ssh_audit(report, verdict, policy)
+    passed = result.returncode == 0 and not problems and verdict["passed"]
+    record(mail, "ssh-audit", f"{'PASS' if passed else 'FAIL'} ({policy}, "
                               f"{time.monotonic() - start:.0f} s)")
+    assert problems == [], (problems, result.stdout[-3000:], result.stderr[-2000:])
+    assert verdict["passed"] is True and verdict["errors"] == [], verdict
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "Passed" in result.stdout
 
 
-def _testssl(name: str, target, hostname: str, port: int, out_dir) -> tuple[int, list[dict]]:
+def _testssl(name: str, target, hostname: str, port: int, out_dir) -> tuple[int, int, list | None]:
+    """One testssl.sh run: (port, exit status, the JSON findings or None if the file is no JSON)."""
     out = out_dir / f"testssl-{name}-{port}.json"
     cmd = ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "min", "--add-ca", target.cafile,
            "--ip", target.address, "--jsonfile", str(out), "-p", "-s", "-f", "-S", "-U"]
     if TESTSSL_PORTS[port]:
         cmd += ["--starttls", TESTSSL_PORTS[port]]
     cmd.append(f"{hostname}:{port}")
-    subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    return port, json.loads(out.read_text())
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        findings = json.loads(out.read_text())
+    except (OSError, ValueError):  # no file, or a file cut off before its footer
+        findings = None
+    return port, run.returncode, findings
 
 
 LYNIS_DIR = "/root/lynis-audit"
@@ -115,28 +134,34 @@ def scans(instance_names, tmp_path_factory):
 def test_testssl_no_high_or_critical_findings(mail, scans):
     results = [scans["futures"][("testssl", mail.name, port)].result() for port in TESTSSL_PORTS]
     elapsed = time.monotonic() - scans["started"]
+    incomplete = [p for port, rc, findings in results
+                  for p in incomplete_testssl(rc, findings if findings is not None else "no JSON", port)]
     bad, excepted = [], set()
-    for port, findings in results:
-        for f in findings:
+    for port, _rc, findings in results:
+        for f in findings or []:
             if f.get("severity") in ("HIGH", "CRITICAL"):
                 if f["id"] in TESTSSL_EXCEPTED:
                     excepted.add(f["id"])
                 else:
                     bad.append((port, f["id"], f["severity"], f.get("finding")))
     record(mail, "testssl", f"{len(bad)} HIGH/CRITICAL on ports {sorted(TESTSSL_PORTS)} "
-                            f"(excepted: {sorted(excepted) or 'none'}; done {elapsed:.0f} s after the scans started)")
+                            f"(excepted: {sorted(excepted) or 'none'}; exit status {[rc for _p, rc, _f in results]}; "
+                            f"{'complete' if not incomplete else 'INCOMPLETE'}; done {elapsed:.0f} s after the scans started)")
+    assert incomplete == [], incomplete
     assert bad == [], bad
 
 
 @pytest.mark.control("OS-08")
 def test_lynis_hardening_index(mail, scans):
     report, output, seconds = scans["futures"][("lynis", mail.name)].result()
+    assert incomplete_lynis(report, LYNIS_TESTS_DONE_MIN) == [], (incomplete_lynis(report, LYNIS_TESTS_DONE_MIN), output)
     match = re.search(r"^hardening_index=(\d+)$", report, re.M)
     assert match, output
+    done = re.search(r"^lynis_tests_done=(\d+)$", report, re.M).group(1)
     index = int(match.group(1))
     warnings = re.findall(r"^warning\[\]=(.*)$", report, re.M)
     record(mail, "lynis", f"hardening index {index} (threshold {LYNIS_MIN[_major(mail)]}; "
-                          f"{len(warnings)} warnings; {seconds:.0f} s)")
+                          f"{len(warnings)} warnings; {done} tests; {seconds:.0f} s)")
     for w in warnings:
         print("lynis warning:", w)
     assert index >= LYNIS_MIN[_major(mail)], warnings
