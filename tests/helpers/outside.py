@@ -27,11 +27,15 @@ def container_network(name: str) -> str:
     return next(iter(data["NetworkSettings"]["Networks"]))
 
 
-def run_client(network: str, script: str, timeout: int = 180) -> dict:
-    """Run a Python script in a fresh client container on `network`; it prints one JSON object."""
+def run_client(network: str, script: str, timeout: int = 180, ip: str | None = None) -> dict:
+    """Run a Python script in a fresh client container on `network`; it prints one JSON object.
+
+    `ip` pins the client's address (another device behind the same NAT gets the same one).
+    """
     prefix = os.environ.get("MAIL_MOLECULE_PREFIX", "aio")
     name = f"{prefix}-client-{uuid.uuid4().hex[:8]}"
-    result = podman("run", "--rm", "--name", name, "--network", network, CLIENT_IMAGE,
+    pin = ["--ip", ip] if ip else []
+    result = podman("run", "--rm", "--name", name, "--network", network, *pin, CLIENT_IMAGE,
                     "timeout", str(timeout), "python3", "-c", script, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
