@@ -112,7 +112,8 @@ print(json.dumps({"ip": ip, "codes": codes}))
 def _agency_network(mail) -> ipaddress.IPv4Network:
     """The lab agency network on the mail host's podman network (AGENCY_NETWORK of its /24)."""
     lan = ipaddress.ip_network(f"{mail.target.address}/24", strict=False)
-    return ipaddress.ip_network(f"{lan.network_address + int(AGENCY_NETWORK.network_address)}/{AGENCY_NETWORK.prefixlen}")
+    first = lan.network_address + int(AGENCY_NETWORK.network_address)
+    return ipaddress.ip_network(f"{first}/{AGENCY_NETWORK.prefixlen}")
 
 
 def _agency_address(mail) -> str:
@@ -135,7 +136,7 @@ def _log_lines(mail) -> int:
 
 
 def _wait_for_log(mail, start: int, done, seconds: int = 90) -> str:
-    """fail2ban's log since line `start` once `done(log)` holds (bounded; fail2ban reads the journal in its own time)."""
+    """fail2ban's log since line `start` once `done(log)` holds (bounded: fail2ban reads the journal in its time)."""
     deadline = time.monotonic() + seconds
     while True:
         log = _log_from(mail, start)
