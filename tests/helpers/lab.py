@@ -6,8 +6,10 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 import yaml
@@ -118,3 +120,41 @@ def wait_for_path(host, path: str, seconds: int = 60) -> None:
     (a milter started by systemctl binds it a moment later). Fails naming it."""
     waited = host.run(f"for i in $(seq {seconds * 2}); do test -S '{path}' && exit 0; sleep 0.5; done; exit 1")
     assert waited.rc == 0, f"no socket {path} within {seconds} s"
+
+
+def wait_until(host, condition: str, seconds: int = 30, what: str | None = None) -> None:
+    """Wait (bounded) until the shell `condition` succeeds in the testinfra `host`.
+
+    Polled twice a second, so it returns as soon as the server has done what the
+    test waits for (a log line written, a reload taken effect); a fixed sleep
+    would race a loaded machine and waste time on a quiet one. Fails naming
+    `what` (or the condition) when time runs out.
+    """
+    script = f"until {condition}; do sleep 0.5; done"
+    waited = host.run(f"timeout {int(seconds)} sh -c {shlex.quote(script)} >/dev/null 2>&1")
+    assert waited.rc == 0, f"{what or condition}: not so within {seconds} s"
+
+
+def journal_cursor(host) -> str:
+    """Where the host's journal ends now: journal_after() reads only what comes after it."""
+    out = host.run("journalctl -q -n 1 -o cat --show-cursor --no-pager").stdout
+    cursor = out.rsplit("-- cursor: ", 1)[-1].strip() if "-- cursor: " in out else ""
+    assert cursor, f"no journal cursor: {out!r}"
+    return cursor
+
+
+def journal_after(host, cursor: str, *needles: str, unit: str | None = None, seconds: int = 30) -> str:
+    """The journal after `cursor` (of `unit` if given), read again (bounded) until it holds every needle.
+
+    A daemon writes its line a moment after the client saw its answer, and journald
+    stores it later still on a loaded machine: reading the journal once at once
+    races it. Returns what was read last; the caller asserts on it.
+    """
+    unit_arg = f"-u {shlex.quote(unit)} " if unit else ""
+    cmd = f"journalctl -q --no-pager -o cat {unit_arg}--after-cursor={shlex.quote(cursor)}"
+    deadline = time.monotonic() + seconds
+    while True:
+        log = host.run(cmd).stdout
+        if all(n in log for n in needles) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.5)

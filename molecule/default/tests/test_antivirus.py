@@ -19,7 +19,7 @@ import zlib
 
 import pytest
 
-from tests.helpers.lab import run_site
+from tests.helpers.lab import journal_after, journal_cursor, run_site, wait_until
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
 OUTSIDE = "sender@partner.example"
@@ -99,6 +99,12 @@ def in_maildir(mail, message_id: str) -> list[str]:
     return found.stdout.split()
 
 
+def in_queue(message_id: str) -> str:
+    """A shell test: some Postfix queue file holds message_id (a copy accepted, not yet delivered)."""
+    queues = " ".join(f"/var/spool/postfix/{q}" for q in ("incoming", "active", "deferred"))
+    return f"grep -rqaF '{message_id}' {queues}"
+
+
 def wait_clamd(mail):
     assert mail.host.run("clamdscan --ping 60:1").rc == 0
 
@@ -133,11 +139,13 @@ def test_infected_mail_is_refused_with_the_signature_name(mail, kind, evidence):
                            filename="baocao.zip")
     else:
         msg.set_content(eicar().decode(), cte="base64")
+    cursor = journal_cursor(mail.host)
     code, text = send(mail, msg, port=25)
     assert code == 550 and text.startswith("5.7.1") and SIGNATURE in text, (code, text)
     evidence(f"EICAR {kind} on 25: {code} {text}")
     assert in_maildir(mail, msg["Message-ID"]) == []
-    log = mail.host.run("journalctl -u clamav-milter --no-pager -o cat").stdout
+    # the milter's line reaches the journal a moment after its reply reached us: wait for it (bounded)
+    log = journal_after(mail.host, cursor, msg["Message-ID"], unit="clamav-milter")
     lines = [line for line in log.splitlines() if msg["Message-ID"] in line]
     assert lines and all(f"infected by {SIGNATURE}" in line for line in lines), lines
 
@@ -218,7 +226,10 @@ def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down, evide
         time.sleep(5)
     assert result == (250, ""), result
     assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"])) == 1
-    time.sleep(3)
+    # Exactly once: no other copy is on its way (none in any Postfix queue; the delivered
+    # one leaves the active queue a moment after it is in the mailbox), and one in the mailbox.
+    wait_until(mail.host, f"! {in_queue(msg['Message-ID'])}", seconds=60,
+               what=f"a copy of {msg['Message-ID']} still in the Postfix queue")
     assert len(in_maildir(mail, msg["Message-ID"])) == 1
 
 
@@ -260,6 +271,7 @@ def test_a_scan_that_outlasts_the_milter_is_deferred_never_refused(mail, evidenc
 def test_killed_clamd_comes_back_and_says_so(mail):
     before = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
     assert before not in ("", "0")
+    cursor = journal_cursor(mail.host)
     assert mail.host.run(f"kill -KILL {before}").rc == 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -269,9 +281,11 @@ def test_killed_clamd_comes_back_and_says_so(mail):
         time.sleep(1)
     assert after not in ("", "0", before)
     wait_clamd(mail)
-    journal = mail.host.run("journalctl -u clamav-daemon --no-pager -o cat").stdout
-    assert "Main process exited, code=killed, status=9/KILL" in journal
-    assert "Scheduled restart job" in journal
+    # this kill's lines (not an earlier run's), waited for: journald stores them a moment later
+    killed, restarted = "Main process exited, code=killed, status=9/KILL", "Scheduled restart job"
+    journal = journal_after(mail.host, cursor, killed, restarted, unit="clamav-daemon")
+    assert killed in journal, journal[-2000:]
+    assert restarted in journal, journal[-2000:]
 
 
 @pytest.mark.control("AV-05")

@@ -8,8 +8,11 @@ files are checked, and on real hosts the values are loaded.
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
+
+from tests.helpers.lab import wait_until
 
 SYSCTL = {
     "net.ipv4.ip_forward": "0",
@@ -121,10 +124,15 @@ def test_mail_log_is_written_and_kept_twelve_months(mail):
     block = rotate.split("/var/log/mail.log", 1)[1].split("}", 1)[0]
     assert "rotate 12" in block and "monthly" in block
     assert mail.host.service("rsyslog").is_running
-    mail.host.run("logger -p mail.info -t mail-retention-probe probe-$(hostname)")
-    assert mail.host.run("sleep 1; grep -c mail-retention-probe /var/log/mail.log").stdout.strip() != "0"
+    # This run's own line (a probe of an earlier run must not count), waited for:
+    # logger -> journald -> rsyslog -> the file takes a moment on a loaded host.
+    probe = f"mail-retention-probe-{uuid.uuid4().hex}"
+    assert mail.host.run(f"logger -p mail.info -t mail-retention-probe {probe}").rc == 0
+    wait_until(mail.host, f"grep -qF {probe} /var/log/mail.log", what=f"{probe} in /var/log/mail.log")
     log = mail.host.file("/var/log/mail.log")
     assert log.mode & 0o007 == 0
+    # readable by the log readers' group only (rsyslog's root:adm 0640, kept by logrotate)
+    assert (log.user, log.group, log.mode) == ("root", "adm", 0o640), (log.user, log.group, oct(log.mode))
 
 
 @pytest.mark.control("OS-07")
