@@ -6,6 +6,7 @@ The tests run in file order and share state (the seeded set, the snapshots).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -17,10 +18,13 @@ import time
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import BACKUP, ROOT, STORE, store_host
+from tests.helpers import dkim
 from tests.helpers.lab import podman, target_for
-from tests.helpers.mailclient import IMAPS, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, imap_wait_for, make_message, smtp_send
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -395,6 +399,9 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     users = USERS + [POSTMASTER, SUBUNIT]
     expected = mailbox_digests(target, lab, users)
     size = store_host().run("du -sb /var/vmail | cut -f1").stdout.strip()
+    # BAK-13: the DKIM key the DNS publishes (generated on this host; p= of the record dns-records.yml prints)
+    STATE["dkim_record"] = dkim_public_key(store_host())
+    assert len(STATE["dkim_record"]) > 300, STATE["dkim_record"]
     # The store is lost: remove the container, start an empty one in its place.
     image = os.environ.get("MAIL_IMAGE_DEBIAN13", "localhost/debian13-systemd:latest")
     podman("rm", "-f", STORE)
@@ -431,6 +438,39 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     assert (missing, changed, duplicated) == (0, 0, 0)
     assert restored == expected
     STATE["expected"] = expected
+
+
+DKIM_DOMAIN = "gialai.gov.vn"
+DKIM_SELECTOR = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/mail.yml").read_text())["dkim_selector"]
+
+
+def dkim_public_key(host) -> str:
+    """The p= of the domain's DKIM record: the public half of the host's key, as playbooks/dns-records.yml prints it."""
+    r = host.run(f"bash -c 'set -o pipefail; openssl pkey -in /etc/dkimkeys/{DKIM_DOMAIN}/{DKIM_SELECTOR}.private "
+                 "-pubout -outform DER | base64 -w0'")
+    assert r.rc == 0, r.stderr
+    return r.stdout.strip()
+
+
+@pytest.mark.control("BAK-13")
+def test_rebuilt_host_signs_with_the_dkim_key_the_dns_already_publishes(lab):
+    """The key was generated on the lost host: rebuild.yml brings it back from the snapshot."""
+    host = store_host()
+    assert dkim_public_key(host) == STATE["dkim_record"], "the rebuilt host has a new DKIM key: every message fails DKIM"
+    # A message signed after the rebuild (local sendmail is ORIGINATING: signed) verifies with the old record.
+    target = target_for(STORE, lab.hostname)
+    mid = f"<dkim-rebuild-{int(time.time())}@{lab.hostname}>"
+    sent = host.run(f"printf 'From: {POSTMASTER}\\nTo: {POSTMASTER}\\nSubject: DKIM after the rebuild\\n"
+                    f"Message-ID: {mid}\\n\\nSigned with the old key.\\n' | /usr/sbin/sendmail -oi {POSTMASTER}")
+    assert sent.rc == 0, sent.stderr
+    got = imap_wait_for(target, POSTMASTER, lab.password(POSTMASTER), mid)
+    assert len(got) == 1
+    ok, why = dkim.verify(got[0], STATE["dkim_record"], DKIM_DOMAIN, DKIM_SELECTOR)
+    assert ok, why + "\n" + got[0][:3000].decode(errors="replace")
+    # ... and the check can fail: the same message against another key does not verify
+    other = base64.b64encode(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    assert not dkim.verify(got[0], other, DKIM_DOMAIN, DKIM_SELECTOR)[0]
 
 
 def delete_first_message(target, lab, user):
