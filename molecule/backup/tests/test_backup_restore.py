@@ -6,10 +6,13 @@ The tests run in file order and share state (the seeded set, the snapshots).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import imaplib
 import json
 import os
 import pathlib
+import re
 import smtplib
 import subprocess
 import threading
@@ -17,10 +20,13 @@ import time
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import BACKUP, ROOT, STORE, store_host
+from tests.helpers import dkim
 from tests.helpers.lab import podman, target_for
-from tests.helpers.mailclient import IMAPS, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, imap_wait_for, make_message, smtp_send
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -60,6 +66,101 @@ def imap_inbox(target, lab, user, part: str = "BODY.PEEK[]") -> list[bytes]:
 def mailbox_digests(target, lab, users) -> dict[str, list[str]]:
     """Per user: sorted SHA-256 of every message (BODY.PEEK[]) in INBOX, read over IMAPS."""
     return {user: sorted(hashlib.sha256(raw).hexdigest() for raw in imap_inbox(target, lab, user)) for user in users}
+
+
+# #17: the rebuild is compared beyond INBOX. A user's own folders (a hierarchy with
+# Vietnamese names, as an office files its mail) and the special ones, filled over IMAP
+# as a client does; the suspended and departed accounts, which cannot log in, keep
+# receiving and are read on the host.
+LOCKED = ["tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]  # lab: suspended; departed within its retention
+FOLDERS = {"Sent": 2, "Drafts": 1, "Lưu trữ": 1, "Lưu trữ/2026": 2}
+FOLDER_USER = USERS[1]
+
+
+def imap_utf7(name: str) -> str:
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3), as a client sends it."""
+    out, run = [], ""
+
+    def flush():
+        if run:
+            out.append("&" + base64.b64encode(run.encode("utf-16-be")).decode().rstrip("=").replace("/", ",") + "-")
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            run = ""
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run += ch
+    flush()
+    return "".join(out)
+
+
+def seed_folders(target, lab, user: str) -> None:
+    """Create the FOLDERS and APPEND their messages over IMAPS."""
+    with IMAPS(target) as imap:
+        imap.login(user, lab.password(user))
+        for folder, count in FOLDERS.items():
+            name = f'"{imap_utf7(folder)}"'
+            if folder not in ("Sent", "Drafts"):  # the special ones exist (auto = subscribe)
+                typ, data = imap.create(name)
+                assert typ == "OK" or b"ALREADYEXISTS" in b"".join(data), (folder, data)
+            for i in range(count):
+                msg = make_message(user, ["partner@example.org"], f"{folder} — thư {i}", body=f"Nội dung {folder} {i}\n")
+                typ, data = imap.append(name, r"(\Seen)", None, msg.as_bytes())
+                assert typ == "OK", (folder, data)
+        imap.logout()
+
+
+_LIST = re.compile(r'^\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>"(?:[^"\\]|\\.)*"|\S+)$')
+
+
+def folder_digests(target, lab, users) -> dict[str, dict[str, list[str]]]:
+    """Per user, per folder (every selectable one IMAP LISTs): sorted SHA-256 of every message, over IMAPS."""
+    out = {}
+    for user in users:
+        out[user] = {}
+        with IMAPS(target) as imap:
+            imap.login(user, lab.password(user))
+            _typ, listing = imap.list()
+            for line in listing:
+                m = _LIST.match(line.decode())
+                assert m, line
+                if re.search(r"\\(Noselect|NonExistent)", m["flags"], re.I):
+                    continue
+                name = m["name"] if m["name"].startswith('"') else f'"{m["name"]}"'
+                typ, _data = imap.select(name, readonly=True)
+                assert typ == "OK", (user, name)
+                _typ, data = imap.search(None, "ALL")
+                out[user][name.strip('"')] = sorted(
+                    hashlib.sha256(imap.fetch(num, "(BODY.PEEK[])")[1][0][1]).hexdigest() for num in data[0].split())
+            imap.logout()
+    return out
+
+
+def maildir_files(host, address: str) -> dict[str, str]:
+    """{<folder dir>/<base name>: SHA-256} of every message file of a mailbox, every folder, read on the store."""
+    user, domain = address.split("@")
+    out = sh(host, f"cd /var/vmail/{domain}/{user}/Maildir && find . \\( -path '*/cur/*' -o -path '*/new/*' \\) -type f "
+                   "-print0 | xargs -0r sha256sum").stdout
+    files = {}
+    for line in out.splitlines():
+        digest, path = line.split(None, 1)
+        parts = path.strip()[2:].split("/")  # cur/<name> (INBOX) or .<folder>/cur/<name>
+        folder = parts[0] if len(parts) == 3 else "INBOX"
+        files[f"{folder}/{parts[-1].split(':2,')[0]}"] = digest
+    return files
+
+
+def imap_login_refused(target, address: str, password: str) -> str:
+    """The server's answer to a LOGIN with the right password, or '' when it let the user in."""
+    with IMAPS(target) as imap:
+        try:
+            imap.login(address, password)
+        except imaplib.IMAP4.error as err:
+            return str(err)
+        imap.logout()
+    return ""
 
 
 def imap_subjects(target, lab, user) -> list[str]:
@@ -150,6 +251,16 @@ def test_seed_then_backup_during_delivery_loses_nothing(lab):
     seeded = {u: before[u] + len(SUBJECTS) + (1 if u == USERS[0] else 0) for u in USERS}
     have = wait_for_count(target, lab, seeded)
     assert have == seeded
+    # For the rebuild (BAK-01, #17): folders beyond INBOX, and mail for the accounts that cannot log in.
+    seed_folders(target, lab, FOLDER_USER)
+    locked_before = {a: len(maildir_files(host, a)) for a in LOCKED}
+    for address in LOCKED:
+        for subject in SUBJECTS[:2]:
+            smtp_send(target, make_message("partner@example.org", [address], f"{subject} (khóa)", body="Vẫn nhận thư\n"))
+    deadline = time.monotonic() + 120
+    while any(len(maildir_files(host, a)) < locked_before[a] + 2 for a in LOCKED) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert {a: len(maildir_files(host, a)) for a in LOCKED} == {a: n + 2 for a, n in locked_before.items()}
     # Two small messages for the sub-unit's mailbox (restored by agency later; its quota is 1M).
     sub_before = len(mailbox_digests(target, lab, [SUBUNIT])[SUBUNIT])
     for subject in SUBJECTS[:2]:
@@ -394,7 +505,16 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     target = target_for(STORE, lab.hostname)
     users = USERS + [POSTMASTER, SUBUNIT]
     expected = mailbox_digests(target, lab, users)
+    # #17: every folder of every user over IMAPS, and the locked accounts' Maildirs on the host
+    folders = folder_digests(target, lab, users)
+    seeded = {imap_utf7(f): n for f, n in FOLDERS.items()}
+    assert {f: len(folders[FOLDER_USER].get(f, [])) for f in seeded} == seeded, folders[FOLDER_USER]
+    locked = {a: maildir_files(store_host(), a) for a in LOCKED}
+    assert all(len(files) >= 2 for files in locked.values()), locked
     size = store_host().run("du -sb /var/vmail | cut -f1").stdout.strip()
+    # BAK-13: the DKIM key the DNS publishes (generated on this host; p= of the record dns-records.yml prints)
+    STATE["dkim_record"] = dkim_public_key(store_host())
+    assert len(STATE["dkim_record"]) > 300, STATE["dkim_record"]
     # The store is lost: remove the container, start an empty one in its place.
     image = os.environ.get("MAIL_IMAGE_DEBIAN13", "localhost/debian13-systemd:latest")
     podman("rm", "-f", STORE)
@@ -431,6 +551,48 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     assert (missing, changed, duplicated) == (0, 0, 0)
     assert restored == expected
     STATE["expected"] = expected
+    # Every folder, not only INBOX: the same folders with the same messages.
+    assert folder_digests(target, lab, users) == folders
+    # The suspended and departed accounts: every message file back (read on the host, by checksum),
+    # and they still cannot log in.
+    host = store_host()
+    assert {a: maildir_files(host, a) for a in LOCKED} == locked
+    for address in LOCKED:
+        answer = imap_login_refused(target, address, lab.password(address))
+        assert "AUTHENTICATIONFAILED" in answer, f"{address} logged in after the rebuild: {answer!r}"
+
+
+DKIM_DOMAIN = "gialai.gov.vn"
+DKIM_SELECTOR = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/mail.yml").read_text())["dkim_selector"]
+
+
+def dkim_public_key(host) -> str:
+    """The p= of the domain's DKIM record: the public half of the host's key, as playbooks/dns-records.yml prints it."""
+    r = host.run(f"bash -c 'set -o pipefail; openssl pkey -in /etc/dkimkeys/{DKIM_DOMAIN}/{DKIM_SELECTOR}.private "
+                 "-pubout -outform DER | base64 -w0'")
+    assert r.rc == 0, r.stderr
+    return r.stdout.strip()
+
+
+@pytest.mark.control("BAK-13")
+def test_rebuilt_host_signs_with_the_dkim_key_the_dns_already_publishes(lab):
+    """The key was generated on the lost host: rebuild.yml brings it back from the snapshot."""
+    host = store_host()
+    assert dkim_public_key(host) == STATE["dkim_record"], "the rebuilt host has a new DKIM key: every message fails DKIM"
+    # A message signed after the rebuild (local sendmail is ORIGINATING: signed) verifies with the old record.
+    target = target_for(STORE, lab.hostname)
+    mid = f"<dkim-rebuild-{int(time.time())}@{lab.hostname}>"
+    sent = host.run(f"printf 'From: {POSTMASTER}\\nTo: {POSTMASTER}\\nSubject: DKIM after the rebuild\\n"
+                    f"Message-ID: {mid}\\n\\nSigned with the old key.\\n' | /usr/sbin/sendmail -oi {POSTMASTER}")
+    assert sent.rc == 0, sent.stderr
+    got = imap_wait_for(target, POSTMASTER, lab.password(POSTMASTER), mid)
+    assert len(got) == 1
+    ok, why = dkim.verify(got[0], STATE["dkim_record"], DKIM_DOMAIN, DKIM_SELECTOR)
+    assert ok, why + "\n" + got[0][:3000].decode(errors="replace")
+    # ... and the check can fail: the same message against another key does not verify
+    other = base64.b64encode(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    assert not dkim.verify(got[0], other, DKIM_DOMAIN, DKIM_SELECTOR)[0]
 
 
 def delete_first_message(target, lab, user):
@@ -556,14 +718,15 @@ def test_departed_account_past_retention_is_archived_verified_then_removed(lab):
     target = target_for(STORE, lab.hostname)
     user, domain = DEPARTED.split("@")
     userdir = f"/var/vmail/{domain}/{user}"
-    # Until its retention ends the departed account still receives mail.
+    # Until its retention ends the departed account still receives mail (it holds the seed test's already).
+    before = len(maildir_digests(host, DEPARTED))
     for subject in ("Quyết định nghỉ hưu", "Bàn giao hồ sơ — tệp đính kèm"):
         smtp_send(target, make_message("partner@example.org", [DEPARTED], subject, body="x" * 200_000))
     deadline = time.monotonic() + 120
-    while len(maildir_digests(host, DEPARTED)) < 2 and time.monotonic() < deadline:
+    while len(maildir_digests(host, DEPARTED)) < before + 2 and time.monotonic() < deadline:
         time.sleep(2)
     seeded = maildir_digests(host, DEPARTED)
-    assert len(seeded) == 2, seeded
+    assert len(seeded) == before + 2, seeded
 
     def archive_snapshots(repo):
         return restic_json(host, repo, f"snapshots --tag mail-archive,mailbox:{DEPARTED}")
