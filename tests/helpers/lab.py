@@ -136,22 +136,27 @@ def wait_until(host, condition: str, seconds: int = 30, what: str | None = None)
 
 
 def journal_cursor(host) -> str:
-    """Where the host's journal ends now: journal_after() reads only what comes after it."""
-    out = host.run("journalctl -q -n 1 -o cat --show-cursor --no-pager").stdout
-    cursor = out.rsplit("-- cursor: ", 1)[-1].strip() if "-- cursor: " in out else ""
-    assert cursor, f"no journal cursor: {out!r}"
-    return cursor
+    """Where the host's journal is now: journal_after() reads only what is logged from here on.
+
+    The host's own clock, one second back (journalctl --since takes whole seconds). Not
+    a journal cursor: on Debian 12 (systemd 252) `--after-cursor` of the last entry
+    missed the first lines logged after it (the milter's verdict, systemd's "Main
+    process exited").
+    """
+    now = host.run("date +%s").stdout.strip()
+    assert now.isdigit(), f"no time from the host: {now!r}"
+    return f"@{int(now) - 1}"
 
 
-def journal_after(host, cursor: str, *needles: str, unit: str | None = None, seconds: int = 30) -> str:
-    """The journal after `cursor` (of `unit` if given), read again (bounded) until it holds every needle.
+def journal_after(host, since: str, *needles: str, unit: str | None = None, seconds: int = 30) -> str:
+    """The journal since `since` (of `unit` if given), read again (bounded) until it holds every needle.
 
     A daemon writes its line a moment after the client saw its answer, and journald
     stores it later still on a loaded machine: reading the journal once at once
     races it. Returns what was read last; the caller asserts on it.
     """
     unit_arg = f"-u {shlex.quote(unit)} " if unit else ""
-    cmd = f"journalctl -q --no-pager -o cat {unit_arg}--after-cursor={shlex.quote(cursor)}"
+    cmd = f"journalctl -q --no-pager -o cat {unit_arg}--since={shlex.quote(since)}"
     deadline = time.monotonic() + seconds
     while True:
         log = host.run(cmd).stdout

@@ -223,6 +223,7 @@ def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
     network = container_network(mail.name)
     workstation = workstation_address(network)
     usr = podman("mount", mail.name).stdout.strip() + "/usr"  # the mail host's OpenSSH client, read-only
+    before = int(mail.host.run("wc -l < /var/log/fail2ban.log").stdout.strip() or 0)
     try:
         # MAXRETRY + 2 tries at most: the client stops trying once port 22 stops answering.
         result = run_client(network, ip=workstation, volumes=(f"{usr}:/mailhost/usr:ro",),
@@ -238,15 +239,19 @@ def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
         denied = result["replies"].count("denied")
         assert result["replies"][0] == "denied", result
         assert all(r == "denied" or r.startswith("error:") for r in result["replies"]), result
-        # ... and within fail2ban_maxretry tries it is refused on port 22 and on every other
-        # port. (fail2ban 1.1's aggressive sshd filter counts an unknown user's refused login
-        # twice: "Invalid user" and "Connection closed by invalid user ... [preauth]", so with
-        # maxretry 3 the ban follows the second try; a try under way then gets no answer.)
-        assert 1 <= denied <= MAXRETRY, result
+        # ... and after fail2ban_maxretry counted failures it is refused on port 22 and on every
+        # other port. How many tries the client makes before the ban takes effect depends on
+        # how soon fail2ban reads the journal (5 on a loaded machine, 2 on a quiet one: fail2ban
+        # 1.1's aggressive sshd filter counts an unknown user's refused login twice), so the
+        # count is read from fail2ban's own log: this run's lines, at least MAXRETRY "Found"
+        # for the address, then its "Ban".
+        assert denied >= 1, result
         assert set(result["after"].values()) <= {"refused", "filtered"}, result
         status = mail.host.run("fail2ban-client status sshd").stdout
         assert workstation in status, status
-        assert f"[sshd] Ban {workstation}" in mail.host.run("grep -F '[sshd] Ban' /var/log/fail2ban.log").stdout
+        log = mail.host.run(f"tail -n +{before + 1} /var/log/fail2ban.log").stdout
+        assert log.count(f"[sshd] Found {workstation}") >= MAXRETRY, log[-3000:]
+        assert f"[sshd] Ban {workstation}" in log, log[-3000:]
         # The bastion (the controller) is never banned: it still gets SSH's banner.
         with socket.create_connection((mail.target.address, 22), timeout=5) as s:
             assert s.recv(64).startswith(b"SSH-2.0-")
