@@ -24,12 +24,9 @@ MAIL_PORTS = [25, 587, 993]
 # before the refusal arrives on a loaded machine.
 WAIT = 60
 
-ATTACK = """
-import imaplib, json, smtplib, socket, ssl, threading, time
-address, kind, tries, ports = %(address)r, %(kind)r, %(tries)d, %(ports)r
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-replies = []
-def state(port):
+# Each client script's probe of a port from outside: open, refused (a reset or an ICMP
+# refusal: fail2ban's nftables ban rejects) or filtered (no answer in 3 s).
+STATE = """def state(port):
     s = socket.socket(); s.settimeout(3)
     try:
         s.connect((address, port)); return "open"
@@ -39,6 +36,14 @@ def state(port):
         return "refused"
     finally:
         s.close()
+"""
+
+ATTACK = """
+import imaplib, json, smtplib, socket, ssl, threading, time
+address, kind, tries, ports = %(address)r, %(kind)r, %(tries)d, %(ports)r
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+replies = []
+%(state)s
 def attempt(i, slot):  # one failed login; its reply goes into slot
     try:
         if kind == "smtp":
@@ -94,7 +99,7 @@ def _unban(mail, ip):
 
 def _attack(mail, kind):
     # tries x WAIT for the answers, 60 s for the ban to take effect, and the start-up
-    return run_client(container_network(mail.name), timeout=MAXRETRY * WAIT + 120, script=ATTACK % {
+    return run_client(container_network(mail.name), timeout=MAXRETRY * WAIT + 120, script=ATTACK % {"state": STATE,
         "address": mail.target.address, "kind": kind, "tries": MAXRETRY, "ports": MAIL_PORTS,
         "wait": WAIT})
 
@@ -191,16 +196,7 @@ loader = sorted(glob.glob(usr + "/lib/*-linux-gnu/ld-linux*.so.*"))[0]
 ssh = [loader, "--library-path", os.path.dirname(loader), usr + "/bin/ssh", "-F", "/dev/null",
        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
        "-o", "ConnectTimeout=10", "-o", "GSSAPIAuthentication=no", "-o", "LogLevel=ERROR"]
-def state(port):
-    s = socket.socket(); s.settimeout(3)
-    try:
-        s.connect((address, port)); return "open"
-    except socket.timeout:
-        return "filtered"
-    except OSError:
-        return "refused"
-    finally:
-        s.close()
+%(state)s
 replies = []
 for i in range(tries):
     if state(22) != "open":
@@ -227,7 +223,7 @@ def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
     try:
         # MAXRETRY + 2 tries at most: the client stops trying once port 22 stops answering.
         result = run_client(network, ip=workstation, volumes=(f"{usr}:/mailhost/usr:ro",),
-                            timeout=(MAXRETRY + 2) * WAIT + 120, script=SSH_ATTACK % {
+                            timeout=(MAXRETRY + 2) * WAIT + 120, script=SSH_ATTACK % {"state": STATE,
                                 "address": mail.target.address, "tries": MAXRETRY + 2, "wait": WAIT,
                                 "ports": [22] + MAIL_PORTS})
     finally:
