@@ -110,16 +110,13 @@ def wait_listening(host, port: int, seconds: int = 60) -> None:
     A unit that systemctl has started is not yet listening: on a loaded machine
     a Python daemon takes seconds to bind. Fails naming the port when time runs out.
     """
-    waited = host.run(f"for i in $(seq {seconds * 2}); do ss -Htln 'sport = :{port}' | grep -q . && exit 0; "
-                      "sleep 0.5; done; exit 1")
-    assert waited.rc == 0, f"nothing listened on port {port} within {seconds} s"
+    wait_until(host, f"ss -Htln 'sport = :{port}' | grep -q .", seconds, f"nothing listened on port {port}")
 
 
 def wait_for_path(host, path: str, seconds: int = 60) -> None:
     """Wait (bounded) until the UNIX socket `path` exists in the testinfra `host`
     (a milter started by systemctl binds it a moment later). Fails naming it."""
-    waited = host.run(f"for i in $(seq {seconds * 2}); do test -S '{path}' && exit 0; sleep 0.5; done; exit 1")
-    assert waited.rc == 0, f"no socket {path} within {seconds} s"
+    wait_until(host, f"test -S {shlex.quote(path)}", seconds, f"no socket {path}")
 
 
 def wait_until(host, condition: str, seconds: int = 30, what: str | None = None) -> None:
@@ -135,7 +132,7 @@ def wait_until(host, condition: str, seconds: int = 30, what: str | None = None)
     assert waited.rc == 0, f"{what or condition}: not so within {seconds} s"
 
 
-def journal_cursor(host) -> str:
+def journal_mark(host) -> str:
     """Where the host's journal is now: journal_after() reads only what is logged from here on.
 
     The host's own clock, one second back (journalctl --since takes whole seconds). Not

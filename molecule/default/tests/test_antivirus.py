@@ -19,7 +19,7 @@ import zlib
 
 import pytest
 
-from tests.helpers.lab import journal_after, journal_cursor, run_site, wait_until
+from tests.helpers.lab import journal_after, journal_mark, run_site, wait_until
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
 OUTSIDE = "sender@partner.example"
@@ -139,13 +139,13 @@ def test_infected_mail_is_refused_with_the_signature_name(mail, kind, evidence):
                            filename="baocao.zip")
     else:
         msg.set_content(eicar().decode(), cte="base64")
-    cursor = journal_cursor(mail.host)
+    mark = journal_mark(mail.host)
     code, text = send(mail, msg, port=25)
     assert code == 550 and text.startswith("5.7.1") and SIGNATURE in text, (code, text)
     evidence(f"EICAR {kind} on 25: {code} {text}")
     assert in_maildir(mail, msg["Message-ID"]) == []
     # the milter's line reaches the journal a moment after its reply reached us: wait for it (bounded)
-    log = journal_after(mail.host, cursor, msg["Message-ID"], unit="clamav-milter")
+    log = journal_after(mail.host, mark, msg["Message-ID"], unit="clamav-milter")
     lines = [line for line in log.splitlines() if msg["Message-ID"] in line]
     assert lines and all(f"infected by {SIGNATURE}" in line for line in lines), lines
 
@@ -271,7 +271,7 @@ def test_a_scan_that_outlasts_the_milter_is_deferred_never_refused(mail, evidenc
 def test_killed_clamd_comes_back_and_says_so(mail):
     before = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
     assert before not in ("", "0")
-    cursor = journal_cursor(mail.host)
+    mark = journal_mark(mail.host)
     assert mail.host.run(f"kill -KILL {before}").rc == 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -283,7 +283,7 @@ def test_killed_clamd_comes_back_and_says_so(mail):
     wait_clamd(mail)
     # this kill's lines (not an earlier run's), waited for: journald stores them a moment later
     killed, restarted = "Main process exited, code=killed, status=9/KILL", "Scheduled restart job"
-    journal = journal_after(mail.host, cursor, killed, restarted, unit="clamav-daemon")
+    journal = journal_after(mail.host, mark, killed, restarted, unit="clamav-daemon")
     assert killed in journal, journal[-2000:]
     assert restarted in journal, journal[-2000:]
 
