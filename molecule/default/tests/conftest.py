@@ -19,6 +19,7 @@ from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # 
 from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
+from tests.helpers import exclusive  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 
@@ -70,6 +71,7 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: F811 (extend
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):  # noqa: F811 (extends the plugin's)
     _conformance.pytest_configure(config)
+    exclusive.configure(config)  # two xdist workers; `exclusive` tests run alone
     config.addinivalue_line("markers", "audit: read-only check that needs no account; "
                                        "playbooks/audit.yml runs these against deployed servers")
 

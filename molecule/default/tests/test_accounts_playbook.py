@@ -20,6 +20,9 @@ from tests.helpers.mailclient import (IMAPS, imap_closed_by_server, imap_idle, i
                                       make_message, smtp_send)
 from tests.helpers.podman_host import podman_host
 
+# Runs alone (tests/helpers/exclusive.py): adds, suspends and removes accounts (tables rebuilt, Postfix reloaded).
+pytestmark = pytest.mark.exclusive
+
 NEW = "thuvien@gialai.gov.vn"
 NEW_PASSWORD = "Thu-vien-2026!"
 # Suspended by the same change (ACC-08), active again when the inventory is re-applied;

@@ -203,6 +203,7 @@ def test_clean_large_attachment_is_delivered_and_marked_scanned(mail):
     assert b"\r\nX-Virus-Status: Clean" in head
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("AV-04")
 @pytest.mark.parametrize("down", ["clamd", "milter"])
 def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down, evidence):
@@ -233,6 +234,7 @@ def test_mail_waits_while_the_scanner_is_down_and_arrives_once(mail, down, evide
     assert len(in_maildir(mail, msg["Message-ID"])) == 1
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("AV-07")
 def test_a_scan_that_outlasts_the_milter_is_deferred_never_refused(mail, evidence):
     host, conf = mail.host, "/etc/clamav/clamav-milter.conf"
@@ -267,6 +269,7 @@ def test_a_scan_that_outlasts_the_milter_is_deferred_never_refused(mail, evidenc
     assert len(imap_wait_for(mail.target, RCPT, mail.lab.password(RCPT), msg["Message-ID"])) == 1
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("AV-05")
 def test_killed_clamd_comes_back_and_says_so(mail):
     before = mail.host.run("systemctl show -p MainPID --value clamav-daemon").stdout.strip()
@@ -298,6 +301,7 @@ def test_signature_age_is_checked(mail):
     assert mail.host.service("clamav-signature-age.timer").is_enabled
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("CFG-01")
 def test_clamd_rejects_unknown_setting_and_keeps_running(mail):
     before = mail.host.file("/etc/clamav/clamd.conf").sha256sum

@@ -16,6 +16,9 @@ import pytest
 from tests.helpers.lab import run_site
 from tests.helpers.mailclient import SMTP, imap_wait_for, make_message, smtp_send
 
+# Runs alone (tests/helpers/exclusive.py): runs site.yml with a configuration the daemons reject.
+pytestmark = pytest.mark.exclusive
+
 
 def _still_delivers(mail):
     rcpt = "hoatt@gialai.gov.vn"

@@ -9,6 +9,9 @@ import pytest
 from tests.helpers.lab import wait_listening
 from tests.helpers.outside import container_network, run_client
 
+# Runs alone (tests/helpers/exclusive.py): a decoy listener on a port no test may see open.
+pytestmark = pytest.mark.exclusive
+
 # What an outside client may reach on an all-in-one host (mail_mx + mail_store).
 OPEN = [25, 465, 587, 143, 993]
 

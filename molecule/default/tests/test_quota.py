@@ -14,6 +14,9 @@ import pytest
 
 from tests.helpers.mailclient import IMAPS, SMTP, make_message, smtp_send
 
+# Runs alone (tests/helpers/exclusive.py): fills a mailbox and points Postfix at a dead policy service.
+pytestmark = pytest.mark.exclusive
+
 OUTSIDE = "sender@partner.example"
 SMALL = "luutru@gialai.gov.vn"  # quota 1M in the lab data
 SENDER = "locnv@gialai.gov.vn"

@@ -469,6 +469,7 @@ def test_a_null_envelope_sender_is_refused_after_login(mail, port):
         assert code == 550 and b"null envelope sender" in reply, (code, reply)
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("SMTP-12")
 def test_submission_waits_while_the_from_check_is_down(mail):
     assert mail.host.run("systemctl stop postfix-fromguard").rc == 0
@@ -503,6 +504,7 @@ print("answered", s.recv(200).decode().strip())
 """
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("SMTP-17")
 def test_only_postfix_can_reach_the_rate_limit_service(mail, evidence):
     host = mail.host
@@ -522,6 +524,7 @@ def _fresh_limiter(host) -> None:
     wait_for_path(host, RATELIMIT_SOCKET)
 
 
+@pytest.mark.exclusive
 @pytest.mark.control("SMTP-17")
 def test_submission_is_still_rate_limited_over_the_socket_and_waits_while_the_limiter_is_down(mail, evidence):
     host, user = mail.host, UNIT

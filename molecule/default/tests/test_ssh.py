@@ -10,6 +10,9 @@ import pytest
 from tests.helpers.lab import run_site
 from tests.helpers.outside import LAB_ADMIN, LAB_ADMIN_KEY, admin_key, ssh
 
+# Runs alone (tests/helpers/exclusive.py): plants root's authorized_keys and an sshd drop-in, adds and removes an administrator.
+pytestmark = pytest.mark.exclusive
+
 
 @pytest.fixture(scope="module")
 def key():
