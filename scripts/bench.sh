@@ -13,8 +13,9 @@
 #                             accounts at scale (scripts/bench_accounts.py) on the
 #                             Mitogen-converged host.
 #   scripts/bench.sh --short  (part of make test, so the benchmark cannot rot unseen)
-#                             one converge and one idle re-run with the default
-#                             strategy (MAIL_ANSIBLE_STRATEGY, default Mitogen).
+#                             one converge, one idle re-run and one idle re-run over
+#                             SSH with sudo, with the default strategy
+#                             (MAIL_ANSIBLE_STRATEGY, default Mitogen).
 #
 # BENCH_STRATEGIES="mail_mitogen_linear linear" chooses the strategies of the full run.
 set -euo pipefail
@@ -62,6 +63,32 @@ all:
 INV
 }
 
+# The same host over SSH with sudo, as production reaches its servers: the lab's
+# administrator (mailadmin, LAB ONLY key) from the controller, which the host's
+# firewall lets in as a bastion (inventories/lab lab.yml). The inventory file sits
+# beside the podman one: the same inventory directory, so the same internal CA
+# (tls_internal_ca_dir is under inventory_dir).
+ssh_inventory() {
+  local address
+  address=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1")
+  install -m 0600 inventories/lab/files/ssh/lab-admin_ed25519 "$work/admin_key"
+  cat > "$work/$1/hosts-ssh.yml" <<INV
+all:
+  children:
+    mail_mx: {hosts: {$1: {}}}
+    mail_store: {hosts: {$1: {}}}
+  hosts:
+    $1:
+      ansible_connection: ssh
+      ansible_host: $address
+      ansible_user: mailadmin
+      ansible_become: true
+      ansible_ssh_private_key_file: $work/admin_key
+      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+      ansible_python_interpreter: /usr/bin/python3
+INV
+}
+
 now() { date +%s.%N; }
 
 # Wait (at most 90 s) until the container is quiet: its cgroup used under 5% of
@@ -82,7 +109,7 @@ settle() {
 recap() { grep -E "^$1 +:" "$2" | tail -1; }
 field() { sed -E "s/.* $1=([0-9]+).*/\1/"; }
 
-declare -A converge settled idle changed tasks
+declare -A converge settled idle changed tasks ssh_idle ssh_changed ssh_tasks
 for strategy in "${strategies[@]}"; do
   host="$prefix-${strategy//_/-}"
   inventory "$host"
@@ -105,6 +132,22 @@ for strategy in "${strategies[@]}"; do
   last_host=$host
 done
 
+# The idle re-run over SSH with sudo, each strategy, on the first strategy's host.
+host="$prefix-${strategies[0]//_/-}"
+ssh_inventory "$host"
+for strategy in "${strategies[@]}"; do
+  log="$work/$host"
+  t1=$(now)
+  ANSIBLE_STRATEGY=$strategy ANSIBLE_HOST_KEY_CHECKING=False \
+    ansible-playbook -i "$log/hosts-ssh.yml" playbooks/site.yml > "$log/run-ssh-$strategy.log" 2>&1 \
+    || { tail -40 "$log/run-ssh-$strategy.log"; echo "bench: the idle run over SSH ($strategy) failed" >&2; exit 1; }
+  t2=$(now)
+  ssh_idle[$strategy]=$(echo "$t2 - $t1" | bc)
+  line=$(recap "$host" "$log/run-ssh-$strategy.log")
+  ssh_changed[$strategy]=$(echo "$line" | field changed)
+  ssh_tasks[$strategy]=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+done
+
 echo
 echo "fresh Debian 13 all-in-one, playbooks/site.yml with the lab data ($(nproc) cores)"
 printf '  %-34s' "strategy"; for s in "${strategies[@]}"; do printf ' %22s' "$s"; done; echo
@@ -115,6 +158,10 @@ printf '  %-34s' "idle re-run: changed"; for s in "${strategies[@]}"; do printf 
 printf '  %-34s' "idle re-run: tasks (ok + skipped)"; for s in "${strategies[@]}"; do printf ' %22s' "${tasks[$s]}"; done; echo
 printf '  %-34s' "idle re-run: seconds per task"; for s in "${strategies[@]}"; do
   printf ' %22.3f' "$(echo "scale=4; ${idle[$s]} / ${tasks[$s]}" | bc)"; done; echo
+printf '  %-34s' "idle re-run over SSH + sudo (s)"; for s in "${strategies[@]}"; do printf ' %22.1f' "${ssh_idle[$s]}"; done; echo
+printf '  %-34s' "  over SSH: changed"; for s in "${strategies[@]}"; do printf ' %22s' "${ssh_changed[$s]}"; done; echo
+printf '  %-34s' "  over SSH: seconds per task"; for s in "${strategies[@]}"; do
+  printf ' %22.3f' "$(echo "scale=4; ${ssh_idle[$s]} / ${ssh_tasks[$s]}" | bc)"; done; echo
 $short && exit 0
 
 # The floor: the packages the converge installed, with apt-get alone, on the same image.
