@@ -1,8 +1,9 @@
 """Validation of the mailbox list before anything is deployed.
 
 ``mail_validate_mailboxes`` (documented in ``plugins/filter/mail_validate_mailboxes.py``) and
-three helpers for the roles' input checks: ``mail_invalid_domains``, ``mail_invalid_addresses``
-and ``mail_wide_networks`` (their docstrings; each a filter of the same name). ``QUOTA_RE`` is
+four helpers for the roles' input checks: ``mail_invalid_domains``, ``mail_invalid_addresses``,
+``mail_wide_networks`` and ``mail_setting_problems`` (their docstrings; each a filter of the same
+name). ``QUOTA_RE`` is
 the one quota syntax (500M, 2G, 1T), also used by ``directory_model.py``.
 
 The address and domain rules live in ``names.py`` (one place for them).
@@ -11,6 +12,8 @@ The address and domain rules live in ``names.py`` (one place for them).
 from __future__ import annotations
 
 import ipaddress
+import json
+import numbers
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -146,4 +149,23 @@ def mail_wide_networks(networks, min_prefix_v4=24, min_prefix_v6=64):
         if network.prefixlen < int(widest):
             problems.append(f"'{text}' is wider than /{widest} ({network.num_addresses} addresses would relay "
                             "without authentication)")
+    return problems
+
+
+def mail_setting_problems(settings, name_pattern, value_pattern, label, rule):
+    """Problems with a mapping of settings (kernel parameters, login.defs), one message per entry.
+
+    A name must match ``name_pattern``; a value must be a number (not a boolean) or a string that
+    matches ``value_pattern``. Each message names the entry, its value and type, then ``rule``:
+    ``"<label>: '<name>' = <value as JSON> (<type>): <rule>"``. One check of the whole mapping
+    instead of an assert per entry (53 kernel parameters were 53 loop items on every run).
+    """
+    problems = []
+    for name, value in (settings or {}).items():
+        good_name = isinstance(name, str) and re.match(name_pattern, name) is not None
+        good_value = (isinstance(value, numbers.Number) and not isinstance(value, bool)) or (
+            isinstance(value, str) and re.match(value_pattern, value) is not None)
+        if not (good_name and good_value):
+            shown = json.dumps(value, default=str, ensure_ascii=False)
+            problems.append(f"{label}: '{name}' = {shown} ({type(value).__name__}): {rule}")
     return problems

@@ -159,6 +159,7 @@ def test_shared_rules_come_from_mail_names():
 def test_filter_table():
     assert set(filters_from("validate")) == {
         "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses", "mail_wide_networks",
+        "mail_setting_problems",
     }  # fmt: skip
 
 
@@ -210,3 +211,27 @@ def test_relay_networks_are_parsed_and_wide_ones_refused(networks, expected):
 def test_the_widest_relay_network_is_configurable():
     assert validate.mail_wide_networks(["10.0.0.0/16"], 16, 48) == []
     assert validate.mail_wide_networks(["2001:db8::/40"], 16, 48) != []
+
+
+SYSCTL = ("^[a-z0-9_]+([.][a-zA-Z0-9_*-]+)+$", "^[A-Za-z0-9 ._:/-]+$", "hardening_sysctl", "dotted, a number or a plain string")
+
+
+def test_setting_problems_accepts_numbers_and_plain_strings():
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_setting_problems
+    good = {"net.ipv4.tcp_syncookies": 1, "kernel.yama.ptrace_scope": "1", "net.ipv4.conf.all.rp_filter": 1.0,
+            "fs.suid_dumpable": 0, "net.ipv4.ip_local_port_range": "32768 60999"}
+    assert mail_setting_problems(good, *SYSCTL) == []
+
+
+@pytest.mark.parametrize("name,value,shown", [
+    ("net.ipv4.tcp_syncookies", [1, 2], "[1, 2] (list)"),
+    ("net.ipv4.tcp_syncookies", True, "true (bool)"),
+    ("net.ipv4.tcp_syncookies", "1; reboot", '"1; reboot" (str)'),
+    ("net.ipv4.tcp_syncookies", None, "null (NoneType)"),
+    ("tcp_syncookies", 1, "1 (int)"),
+    ("Net.ipv4.x", 1, "1 (int)"),
+])
+def test_setting_problems_names_each_bad_entry_its_value_and_type(name, value, shown):
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_setting_problems
+    problems = mail_setting_problems({"kernel.yama.ptrace_scope": 1, name: value}, *SYSCTL)
+    assert problems == [f"hardening_sysctl: '{name}' = {shown}: dotted, a number or a plain string"]
