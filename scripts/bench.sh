@@ -164,6 +164,22 @@ printf '  %-34s' "  over SSH: seconds per task"; for s in "${strategies[@]}"; do
   printf ' %22.3f' "$(echo "scale=4; ${ssh_idle[$s]} / ${ssh_tasks[$s]}" | bc)"; done; echo
 $short && exit 0
 
+# Without the lab's connection plugin: the same idle re-run, plain strategy, over the
+# containers.podman collection's own connection (several podman calls a task, no
+# pipelining), against podman_pipelined (one `podman exec -i` a task) in the table above.
+host="$prefix-${strategies[0]//_/-}"
+sed 's/ansible_connection: podman_pipelined/ansible_connection: containers.podman.podman/' \
+  "$work/$host/hosts.yml" > "$work/$host/hosts-podman.yml"
+t1=$(now)
+ANSIBLE_STRATEGY=linear ansible-playbook -i "$work/$host/hosts-podman.yml" playbooks/site.yml \
+  > "$work/$host/run-podman.log" 2>&1 \
+  || { tail -40 "$work/$host/run-podman.log"; echo "bench: the idle run over containers.podman.podman failed" >&2; exit 1; }
+t2=$(now)
+line=$(recap "$host" "$work/$host/run-podman.log")
+n=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+printf '  %-34s %22.1f   (changed %s, %.3f s per task; linear)\n' "idle re-run, collection's podman" \
+  "$(echo "$t2 - $t1" | bc)" "$(echo "$line" | field changed)" "$(echo "scale=4; ($t2 - $t1) / $n" | bc)"
+
 # The floor: the packages the converge installed, with apt-get alone, on the same image.
 packages=$(podman exec "$last_host" sh -c "apt-mark showmanual" | tr '\n' ' ')
 floor="$prefix-floor"
