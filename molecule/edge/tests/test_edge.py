@@ -295,6 +295,7 @@ def test_mail_from_a_local_user_arrives_at_the_partner_with_a_verifying_dkim_sig
 
 @pytest.mark.control("EDGE-06")
 @pytest.mark.control("EDGE-07")
+@pytest.mark.control("EDGE-14")  # the partner's envelope sender resolves: accepted with the refusal on
 def test_inbound_mail_from_the_partner_is_verified_and_marked(edge):
     user, rcpt = "nhan@partner.example", "locnv@gialai.gov.vn"
     msg = make_message(user, [rcpt], "Reply from the partner")
@@ -399,3 +400,23 @@ def test_dkim_keys_are_private_to_opendkim(edge):
 def test_outbound_tls_policy_map_names_the_partner(edge):
     assert edge.mail.host.run("postmap -q partner.example hash:/etc/postfix/tls_policy").stdout.strip() == "encrypt"
     assert edge.mail.host.run("postconf -h smtp_tls_security_level").stdout.strip() == "may"
+
+
+# ---------------------------------------------------------------- unknown sender domains
+@pytest.mark.control("EDGE-14")
+def test_a_sender_domain_without_dns_records_is_refused_on_25_and_a_partners_is_accepted(edge):
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [container_address(edge.dns.name)]
+    for rdtype in ("MX", "A", "AAAA"):
+        with pytest.raises(dns.resolver.NXDOMAIN):
+            resolver.resolve("unregistered.example", rdtype)
+    assert [str(r.exchange) for r in resolver.resolve("partner.example", "MX")] == [f"{edge.partner.hostname}."]
+    with SMTP(edge.mail.target, 25) as client:
+        client.ehlo()
+        assert client.mail("nobody@unregistered.example")[0] == 250  # refused at RCPT (smtpd_delay_reject)
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code in (450, 550) and b"Sender address rejected: Domain not found" in reply, (code, reply)
+        client.rset()
+        assert client.mail("nhan@partner.example")[0] == 250
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code == 250, (code, reply)
