@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import email
+import json
 import random
+import re
 import shlex
 import smtplib
 import time
@@ -13,7 +16,7 @@ import dns.resolver
 import dns.zone
 import pytest
 
-from tests.helpers.lab import container_address, wait_for_path
+from tests.helpers.lab import container_address, journal_after, journal_mark, wait_for_path
 from tests.helpers.mailclient import SMTP, SMTPS, imap_wait_for, make_message, smtp_send
 
 RATELIMIT_SOCKET = "/var/spool/postfix/ratelimit/ratelimit.sock"  # the policy service's (roles/postfix/vars)
@@ -71,24 +74,15 @@ def _in_host(host, script: str, *args) -> str:
     return result.stdout
 
 
-def _journal(host, since: str, unit: str | None = None) -> str:
-    unit_arg = f"-u {unit}" if unit else ""
-    return host.run(f"journalctl -q --no-pager {unit_arg} --since '{since}'").stdout
-
-
-def _now(host) -> str:
-    return host.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
-
-
 # ---------------------------------------------------------------- postscreen
 @pytest.mark.control("EDGE-01")
 def test_talking_before_the_banner_on_25_is_refused_and_logged(edge):
-    since, src = _now(edge.mail.host), _fresh_loopback()
+    since, src = journal_mark(edge.mail.host), _fresh_loopback()
     wait = float(edge.mail.host.run("postconf -h postscreen_greet_wait").stdout.strip().rstrip("s"))
     out = _in_host(edge.mail.host, PREGREET, src, 25, wait + 2)
     assert "550 5.5.1 Protocol error" in out, out  # what the bot sees: no recipient accepted
     assert "250 2.1.5" not in out, out
-    log = _journal(edge.mail.host, since)
+    log = journal_after(edge.mail.host, since, "PREGREET", src)
     assert "PREGREET" in log and src in log, log[-2000:]
 
 
@@ -112,10 +106,10 @@ def test_a_blocklists_error_answer_never_refuses_mail_but_a_listing_does(edge):
     assert [r.address for r in resolver.resolve("2.0.77.127.dnsbl.example", "A")] == ["127.0.0.2"]
     erring = _in_host(edge.mail.host, CLIENT, "127.77.0.3", 25, 1)
     assert "0 rcpt 250" in erring, erring
-    since = _now(edge.mail.host)
+    since = journal_mark(edge.mail.host)
     listed = _in_host(edge.mail.host, CLIENT, "127.77.0.2", 25, 1)
     assert "0 rcpt 250" not in listed and "0 rcpt 550" in listed, listed
-    log = _journal(edge.mail.host, since)
+    log = journal_after(edge.mail.host, since, "DNSBL rank 3 for [127.77.0.2]")
     assert "DNSBL rank 3 for [127.77.0.2]" in log, log[-2000:]
 
 
@@ -145,12 +139,12 @@ def test_submissions_on_465_answers_at_once(edge):
 @pytest.mark.control("EDGE-03")
 def test_connection_rate_per_client_on_25_is_limited(edge):
     limit = int(edge.mail.host.run("postconf -h smtpd_client_connection_rate_limit").stdout)
-    since, src = _now(edge.mail.host), _fresh_loopback()
+    since, src = journal_mark(edge.mail.host), _fresh_loopback()
     out = _in_host(edge.mail.host, CLIENT, src, 25, limit + 3)
     refused = [line for line in out.splitlines() if " banner 421" in line or " refused 421" in line]
     assert refused, out
     assert "too many connections" in refused[0], refused
-    log = _journal(edge.mail.host, since)
+    log = journal_after(edge.mail.host, since, "Connection rate limit exceeded", src)
     assert "Connection rate limit exceeded" in log and src in log
 
 
@@ -165,14 +159,15 @@ def test_exceeding_a_users_outbound_limit_gives_4xx_and_a_log_line_naming_the_us
     host = edge.mail.host
     assert host.run("systemctl restart postfix-ratelimit").rc == 0  # a fresh window
     wait_for_path(host, RATELIMIT_SOCKET)
-    since, user = _now(host), "locnv@gialai.gov.vn"
+    since, user = journal_mark(host), "locnv@gialai.gov.vn"
     for _n in range(3):  # the edge inventory's default class: 3 messages an hour
         assert _submit(edge, user) == {}
     with pytest.raises(smtplib.SMTPRecipientsRefused) as exc:
         _submit(edge, user)
     code, reply = exc.value.recipients["hoatt@gialai.gov.vn"]
     assert 400 <= code < 500 and f"rate limit for {user}".encode() in reply, (code, reply)
-    assert f"rate limit exceeded: user={user}" in _journal(host, since, "postfix-ratelimit")
+    logged = f"rate limit exceeded: user={user}"
+    assert logged in journal_after(host, since, logged, unit="postfix-ratelimit")
     # other users are counted apart; the bulk class sends more
     for _n in range(4):
         assert _submit(edge, "vanphong@gialai.gov.vn") == {}
@@ -268,6 +263,60 @@ def test_a_dead_rate_limit_service_defers_never_accepts(edge):
     assert user == "postfix-ratelimit", user  # runs unprivileged
 
 
+# ---------------------------------------------------------------- one message's own trail
+def _submit_queued(edge, user: str, rcpt: str, subject: str):
+    """Submit one message on 587 as `user`: (the message, the queue id our host gave it in its
+    250 to DATA, as a user's client sees it)."""
+    msg = make_message(user, [rcpt], subject)
+    with _session(edge, user) as client:
+        assert client.mail(user)[0] == 250
+        code, reply = client.rcpt(rcpt)
+        assert code == 250, reply
+        code, reply = client.data(msg.as_bytes())
+    assert code == 250, reply
+    queued = re.search(rb"queued as (\w+)", reply)
+    assert queued, reply
+    return msg, queued.group(1).decode()
+
+
+def _smtp_client_log(host, since: str, pattern: str, seconds: int = 60) -> list[tuple[str, str]]:
+    """Our Postfix SMTP client's journal since `since`, as (pid, message) lines, oldest first; read
+    again (bounded) until a line matches `pattern` (journald stores it a moment after the delivery)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        out = host.run(f"journalctl -q --no-pager -o short SYSLOG_IDENTIFIER=postfix/smtp --since={since}").stdout
+        lines = [(m[1], m[2]) for m in re.finditer(r"postfix/smtp\[(\d+)\]: (.*)", out)]
+        if any(re.search(pattern, text) for _pid, text in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.5)
+
+
+def _attempts(lines: list[tuple[str, str]], qid: str, rcpt: str) -> list[tuple[int, str, str]]:
+    """The delivery attempts of queue id `qid` to `rcpt`: (line number, pid, text)."""
+    return [(n, pid, text) for n, (pid, text) in enumerate(lines) if text.startswith(f"{qid}: to=<{rcpt}>")]
+
+
+def _assert_delivered_over_tls(edge, since: str, qid: str, rcpt: str, delivered: bytes) -> None:
+    """Queue id `qid` was delivered to `rcpt` once, over TLS, as the copy `delivered` shows."""
+    lines = _smtp_client_log(edge.mail.host, since, rf"^{qid}: to=<{re.escape(rcpt)}>.* status=sent ")
+    sent = [a for a in _attempts(lines, qid, rcpt) if "status=sent" in a[2]]
+    assert len(sent) == 1, lines[-20:]
+    n, pid, text = sent[0]
+    # the same smtp process's lines since its previous delivery: this delivery's handshake
+    before = [t for p, t in lines[:n] if p == pid]
+    start = max((i + 1 for i, t in enumerate(before) if ": to=<" in t), default=0)
+    handshake = [t for t in before[start:] if "TLS connection established to mail.partner.example" in t]
+    assert len(handshake) == 1 and re.search(r": TLSv1\.[23] with cipher ", handshake[0]), (handshake, before)
+    # the partner's queue id for it names the Received header it wrote: TLS there too
+    partner_qid = re.search(r"queued as (\w+)\)", text)
+    assert partner_qid, text
+    received = [" ".join(h.split()) for h in email.message_from_bytes(delivered).get_all("Received", [])]
+    theirs = [h for h in received if re.search(rf"\bid {partner_qid[1]}\b", h)]
+    assert len(theirs) == 1, received
+    assert theirs[0].startswith(f"from {edge.mail.hostname} ") and "by mail.partner.example" in theirs[0], theirs
+    assert re.search(r"\(using TLSv1\.[23] with cipher ", theirs[0]), theirs
+
+
 # ---------------------------------------------------------------- DKIM out, checks in
 def _headers(raw: bytes) -> str:
     return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode(errors="replace").replace("\r\n\t", " ") \
@@ -278,8 +327,8 @@ def _headers(raw: bytes) -> str:
 @pytest.mark.control("EDGE-07")
 def test_mail_from_a_local_user_arrives_at_the_partner_with_a_verifying_dkim_signature(edge):
     user, rcpt = "hoatt@gialai.gov.vn", "nhan@partner.example"
-    msg = make_message(user, [rcpt], "Công văn gửi đối tác (DKIM)")
-    assert smtp_send(edge.mail.target, msg, port=587, starttls=True, login=(user, edge.mail.password(user))) == {}
+    mark = journal_mark(edge.mail.host)
+    msg, qid = _submit_queued(edge, user, rcpt, "Công văn gửi đối tác (DKIM)")
     got = imap_wait_for(edge.partner.target, rcpt, edge.partner.password(rcpt), msg["Message-ID"], timeout=120)
     assert len(got) == 1, edge.mail.host.run("postqueue -p").stdout
     headers = _headers(got[0])
@@ -288,13 +337,14 @@ def test_mail_from_a_local_user_arrives_at_the_partner_with_a_verifying_dkim_sig
     ar = [h for h in headers.splitlines() if h.startswith("Authentication-Results: mail.partner.example")]
     assert any("dkim=pass" in h and "header.d=gialai.gov.vn" in h for h in ar), ar
     assert any("dmarc=pass" in h for h in ar), ar
-    # and it went over TLS as the per-destination policy demands
-    log = edge.mail.host.run("journalctl -q --no-pager -u postfix@- -g 'TLS connection established to mail.partner.example'")
-    assert "TLS connection established to mail.partner.example" in (log.stdout or _journal(edge.mail.host, "-1h"))
+    # and this message went over TLS, as the per-destination policy demands: its own queue id
+    # leads to its delivery, the handshake of that delivery, and the partner's Received header
+    _assert_delivered_over_tls(edge, mark, qid, rcpt, got[0])
 
 
 @pytest.mark.control("EDGE-06")
 @pytest.mark.control("EDGE-07")
+@pytest.mark.control("EDGE-14")  # the partner's envelope sender resolves: accepted with the refusal on
 def test_inbound_mail_from_the_partner_is_verified_and_marked(edge):
     user, rcpt = "nhan@partner.example", "locnv@gialai.gov.vn"
     msg = make_message(user, [rcpt], "Reply from the partner")
@@ -399,3 +449,70 @@ def test_dkim_keys_are_private_to_opendkim(edge):
 def test_outbound_tls_policy_map_names_the_partner(edge):
     assert edge.mail.host.run("postmap -q partner.example hash:/etc/postfix/tls_policy").stdout.strip() == "encrypt"
     assert edge.mail.host.run("postconf -h smtp_tls_security_level").stdout.strip() == "may"
+
+
+@pytest.mark.control("EDGE-10")
+def test_mail_to_a_tls_partner_waits_while_it_offers_no_starttls_and_arrives_once_after(edge):
+    mail, partner = edge.mail.host, edge.partner.host
+    user, rcpt = "vanphong@gialai.gov.vn", "nhan@partner.example"  # the bulk class: no rate limit in the way
+    mark = journal_mark(mail)
+    saved = "/etc/postfix/main.cf.edge10"
+    assert partner.run(f"cp -p /etc/postfix/main.cf {saved}").rc == 0
+    try:
+        off = partner.run("postconf -e smtpd_tls_security_level=none && postfix reload")  # no STARTTLS on 25
+        assert off.rc == 0, off.stderr
+        msg, qid = _submit_queued(edge, user, rcpt, "Công văn cho đối tác bắt buộc TLS")
+        lines = _smtp_client_log(mail, mark, rf"^{qid}: to=<{re.escape(rcpt)}>")
+        tried = [text for _n, _pid, text in _attempts(lines, qid, rcpt)]
+        assert tried and all("status=deferred" in t for t in tried), tried
+        assert "TLS is required, but was not offered by host mail.partner.example" in tried[0], tried
+        # what the people see: nothing at the partner; the message waits in our queue, saying why
+        assert imap_wait_for(edge.partner.target, rcpt, edge.partner.password(rcpt), msg["Message-ID"],
+                             timeout=0) == []
+        waiting = _queue_entry(mail, qid)
+        assert waiting and waiting["queue_name"] == "deferred", waiting
+        assert "TLS is required" in waiting["recipients"][0]["delay_reason"], waiting
+    finally:
+        restored = partner.run(f"mv {saved} /etc/postfix/main.cf && postfix reload")
+    assert restored.rc == 0, restored.stderr
+    # The partner offers STARTTLS again: the next retry delivers it, once, over TLS. postqueue -f is
+    # that retry now (the queue manager's own comes minutes later); repeated while the partner reloads.
+    deadline, got = time.monotonic() + 120, []
+    while not got and time.monotonic() < deadline:
+        assert mail.run("postqueue -f").rc == 0
+        got = imap_wait_for(edge.partner.target, rcpt, edge.partner.password(rcpt), msg["Message-ID"], timeout=10)
+    assert len(got) == 1, mail.run("postqueue -p").stdout
+    _assert_delivered_over_tls(edge, mark, qid, rcpt, got[0])
+    assert _queue_entry(mail, qid, seconds=0) is None
+
+
+def _queue_entry(host, qid: str, seconds: int = 30) -> dict | None:
+    """`postqueue -j`'s entry for `qid` once it is in the deferred queue (bounded); None when the
+    queue does not hold it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        out = host.run("postqueue -j").stdout
+        entry = next((e for e in map(json.loads, out.splitlines()) if e["queue_id"] == qid), None)
+        if entry is None or entry["queue_name"] == "deferred" or time.monotonic() > deadline:
+            return entry
+        time.sleep(0.5)
+
+
+# ---------------------------------------------------------------- unknown sender domains
+@pytest.mark.control("EDGE-14")
+def test_a_sender_domain_without_dns_records_is_refused_on_25_and_a_partners_is_accepted(edge):
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [container_address(edge.dns.name)]
+    for rdtype in ("MX", "A", "AAAA"):
+        with pytest.raises(dns.resolver.NXDOMAIN):
+            resolver.resolve("unregistered.example", rdtype)
+    assert [str(r.exchange) for r in resolver.resolve("partner.example", "MX")] == [f"{edge.partner.hostname}."]
+    with SMTP(edge.mail.target, 25) as client:
+        client.ehlo()
+        assert client.mail("nobody@unregistered.example")[0] == 250  # refused at RCPT (smtpd_delay_reject)
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code in (450, 550) and b"Sender address rejected: Domain not found" in reply, (code, reply)
+        client.rset()
+        assert client.mail("nhan@partner.example")[0] == 250
+        code, reply = client.rcpt("hoatt@gialai.gov.vn")
+        assert code == 250, (code, reply)
