@@ -68,3 +68,33 @@ def mail_networks_outside(networks):
             remaining = left
         result.extend(str(n) for n in ipaddress.collapse_addresses(remaining))
     return result
+
+
+def mail_networks_not_within(entries, networks):
+    """The entries of ``entries`` (addresses or CIDR networks) that no network of ``networks`` holds whole.
+
+    The administrators' bastions (fail2ban never bans them) must lie inside the
+    administrators' networks (the only sources the firewall admits to SSH): a bastion
+    outside would be locked out by the firewall. Entries are returned as given, in
+    their order; a malformed entry of either list raises AnsibleFilterError naming it.
+    """
+
+    def parse(items, which):
+        if isinstance(items, str):
+            items = [items]
+        out = []
+        for entry in items or []:
+            try:
+                out.append((entry, ipaddress.ip_network(str(entry).strip(), strict=False)))
+            except ValueError as exc:
+                raise AnsibleFilterError(
+                    f"mail_networks_not_within: {which} entry '{entry}' is not an IP address or CIDR network"
+                ) from exc
+        return out
+
+    inside = [n for _, n in parse(networks, "network")]
+    return [
+        entry
+        for entry, net in parse(entries, "checked")
+        if not any(net.version == n.version and net.subnet_of(n) for n in inside)
+    ]

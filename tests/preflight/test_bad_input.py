@@ -199,6 +199,13 @@ def test_firewall_without_admin_networks_over_ssh(run_site):
     assert "firewall_admin_networks is empty while Ansible connects over SSH" in out
 
 
+def test_bastion_outside_the_admin_networks(run_site):
+    # the firewall admits SSH only from mail_admin_networks: this bastion would be locked out
+    out = _stopped_before_any_host(run_site({"mail_admin_bastions": ["10.88.0.1/32", "192.0.2.7/32"],
+                                             "mail_admin_networks": ["10.88.0.0/24"]}))
+    assert "mail_admin_bastions ['192.0.2.7/32']: not inside mail_admin_networks" in out, out[-3000:]
+
+
 def test_admin_network_that_is_not_a_cidr(run_site):
     out = _stopped_before_any_host(run_site({"mail_admin_networks": ["10.10.0.0"]}))
     assert "not a network in CIDR form" in out and "10.10.0.0" in out

@@ -7,7 +7,11 @@ import random
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gialai.mail.plugins.plugin_utils.networks import mail_network_problems, mail_networks_outside
+from ansible_collections.gialai.mail.plugins.plugin_utils.networks import (
+    mail_network_problems,
+    mail_networks_not_within,
+    mail_networks_outside,
+)
 
 
 @pytest.mark.control("F2B-05")
@@ -64,3 +68,26 @@ def test_outside_of_nothing_is_everything_and_bad_input_is_named():
     assert "10.0.0.0/8" not in mail_networks_outside(["10.0.0.0/9", "10.128.0.0/9"])
     with pytest.raises(AnsibleFilterError, match="'nat-gw' is not an IP address"):
         mail_networks_outside(["nat-gw"])
+
+
+def test_a_bastion_outside_the_admin_networks_is_named():
+    """site.yml's preflight: every mail_admin_bastions entry inside mail_admin_networks."""
+    admin = ["10.10.0.0/24", "2001:db8:a::/48"]
+    assert mail_networks_not_within(["10.10.0.10/32", "10.10.0.11", "2001:db8:a::10"], admin) == []
+    # outside, wider than the network, or of the other family: each named, as given, in order
+    assert mail_networks_not_within(
+        ["10.10.0.10/32", "192.0.2.7/32", "10.10.0.0/23", "::ffff:10.10.0.10", "10.10.1.1"], admin
+    ) == ["192.0.2.7/32", "10.10.0.0/23", "::ffff:10.10.0.10", "10.10.1.1"]
+    # inside when one network holds it whole, not when it spans two
+    assert mail_networks_not_within(["10.0.0.0/23"], ["10.0.0.0/24", "10.0.1.0/24"]) == ["10.0.0.0/23"]
+    assert mail_networks_not_within([], []) == [] and mail_networks_not_within(["10.0.0.1"], []) == ["10.0.0.1"]
+    assert mail_networks_not_within("10.10.0.10", "10.10.0.0/24") == []
+
+
+@pytest.mark.parametrize(("entries", "networks", "message"), [
+    (["bastion-1"], ["10.10.0.0/24"], "checked entry 'bastion-1' is not an IP address"),
+    (["10.10.0.10"], ["10.10.0.0/33"], "network entry '10.10.0.0/33' is not an IP address"),
+])
+def test_a_malformed_entry_of_either_list_is_named(entries, networks, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        mail_networks_not_within(entries, networks)

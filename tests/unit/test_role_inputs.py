@@ -67,33 +67,10 @@ def _inventory_groups() -> set[str]:
 INVENTORY_GROUPS = _inventory_groups()
 
 # Known violations not fixed yet: (role, variable) -> reason. This list may only shrink:
-# an entry that no longer matches a violation fails the test too.
-#
-# All of them are cross-role consistency checks in a role's tasks/validate.yml: each
-# compares this role's input with the Postfix (or DKIM, or ssh) role's, so that
-# the preflight refuses a milter Postfix never calls, or a backup host whose sshd
-# refuses the backup accounts. Their home is the playbook's own check, which sees
-# both roles' inputs (tasks like playbooks/tasks/check_accounts.yml; the
-# table-driven site.yml of issue #15 item 4), not a role: moving them there
-# changes which entry point fails and its message, which the preflight tests
-# assert, so it is a change of its own.
-_CROSS_CHECK = "cross-role check in tasks/validate.yml; belongs in site.yml's preflight (issue #15 item 4)"
-ALLOWED: dict[tuple[str, str], str] = {
-    # clamav: the scan limits cover Postfix's largest message; Postfix calls clamav-milter and waits.
-    ("clamav", "postfix_message_size_limit"): _CROSS_CHECK,
-    ("clamav", "postfix_milters"): _CROSS_CHECK,
-    ("clamav", "postfix_milter_default_action"): _CROSS_CHECK,
-    # dkim: Postfix signs on submission and verifies on 25 through OpenDKIM.
-    ("dkim", "postfix_submission_milters"): _CROSS_CHECK,
-    ("dkim", "postfix_inbound_milters"): _CROSS_CHECK,
-    # dmarc: OpenDMARC after OpenDKIM in Postfix's inbound milters, one authserv-id.
-    ("dmarc", "postfix_inbound_milters"): _CROSS_CHECK,
-    ("dmarc", "dkim_milter_port"): _CROSS_CHECK,
-    ("dmarc", "dkim_authserv_id"): _CROSS_CHECK,
-    # backup (validate_server): the ssh role's AllowGroups admits the backup accounts' group.
-    ("backup", "ssh_allow_groups_extra"): _CROSS_CHECK,
-}
-
+# an entry that no longer matches a violation fails the test too. It is empty: the
+# cross-role checks (a role's input against another role's, or against the mail_*
+# layer) are site.yml's preflight, in playbooks/tasks/check_joins.yml.
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 class _AnyName(dict):
