@@ -16,6 +16,7 @@ import pathlib
 import re
 import secrets
 import shlex
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -27,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.helpers.lab import LAB_VARS, changed_counts, journal_after, journal_mark, run_site
-from tests.helpers.mailclient import imap_wait_for
+from tests.helpers.mailclient import SMTP, imap_wait_for
 
 TLS_DIR = "/etc/ssl/mail"
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -43,11 +44,15 @@ def _openssl(*args, env=None) -> subprocess.CompletedProcess:
 
 
 def _sign_with_lab_ca(tmp_path: pathlib.Path, csr: pathlib.Path, names: list[str], days: int) -> pathlib.Path:
-    """A server certificate for `names`, signed with the lab CA key (what a holder of the key can mint)."""
+    """A server certificate for `names`, signed with the lab CA key (what a holder of the key can mint).
+
+    Its extensions are exactly those the tls role issues (community.crypto's CSR, SKI, AKI): a
+    certificate that differed would be re-issued by any converge, whatever its expiry.
+    """
     ca = _ca_dir()
     passphrase = yaml.safe_load((LAB_VARS / "vault.yml").read_text())["vault_tls_internal_ca_passphrase"]
     ext = tmp_path / f"{csr.stem}.ext"
-    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+    ext.write_text("subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=digitalSignature,keyEncipherment\n"
                    "extendedKeyUsage=serverAuth\nsubjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
     out = tmp_path / f"{csr.stem}.crt"
     signed = _openssl("x509", "-req", "-in", csr, "-CA", ca / "ca.crt", "-CAkey", ca / "ca.key",
@@ -66,7 +71,13 @@ def _new_csr(tmp_path: pathlib.Path, name: str) -> pathlib.Path:
 
 
 def _served(mail, port: int) -> x509.Certificate:
-    """The certificate the host presents on an implicit-TLS port, verified against the CA and the host name."""
+    """The certificate the host presents on `port` (STARTTLS on 25), verified against the CA and the host name."""
+    if port == 25:
+        with SMTP(mail.target, 25) as client:
+            client.ehlo()
+            client.starttls()
+            der = client.sock.getpeercert(binary_form=True)
+        return x509.load_der_x509_certificate(der)
     with socket.create_connection((mail.target.address, port), timeout=30) as sock:
         with mail.target.tls_context().wrap_socket(sock, server_hostname=mail.target.hostname) as tls:
             der = tls.getpeercert(binary_form=True)
@@ -84,7 +95,7 @@ def _wait_served(mail, port: int, want, what: str, seconds: int = 90) -> x509.Ce
     while True:
         try:
             cert = _served(mail, port)
-        except (OSError, ssl.SSLError) as e:
+        except (OSError, ssl.SSLError, smtplib.SMTPException) as e:
             cert, err = None, e
         if cert is not None and want(cert):
             return cert
@@ -171,14 +182,15 @@ def test_a_certificate_near_expiry_is_reported_then_renewed_by_a_converge(mail, 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert changed_counts(result.stdout).get(mail.name, 0) > 0, result.stdout[-3000:]
     month = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    # every TLS service (Dovecot; Postfix's smtpd on 465 and behind postscreen on 25) reloaded
     renewed = {port: _wait_served(mail, port, lambda c: c.serial_number != short.serial_number,
-                                  "a renewed certificate") for port in (993, 465)}
+                                  "a renewed certificate") for port in (993, 465, 25)}
     for port, cert in renewed.items():
         assert _not_after(cert) > month, (port, _not_after(cert))
-    assert renewed[993].serial_number == renewed[465].serial_number
+    assert len({cert.serial_number for cert in renewed.values()}) == 1, renewed
     on_disk = x509.load_pem_x509_certificate(host.file(f"{TLS_DIR}/fullchain.pem").content_string.encode())
     assert on_disk.serial_number == renewed[993].serial_number
     assert host.run("systemctl is-failed tls-cert-expiry.service").stdout.strip() != "failed"
     evidence(f"10-day certificate: unit failed, journal EXPIRING {TLS_DIR}/fullchain.pem, mail {mid.group(1)} "
-             f"in {POSTMASTER}; site.yml --tags tls: new serial {renewed[993].serial_number:x} on 993 and 465, "
+             f"in {POSTMASTER}; site.yml --tags tls: new serial {renewed[993].serial_number:x} on 993, 465 and 25, "
              f"expires {_not_after(renewed[993]):%Y-%m-%d}; check passes again")
