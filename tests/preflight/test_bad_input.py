@@ -52,6 +52,12 @@ def test_missing_secret(run_site):
     assert "tls_internal_ca_passphrase is missing" in out
 
 
+def test_host_name_outside_the_internal_ca_name_constraints(run_site):
+    # the CA may certify only the served domains: a host name outside them is refused before the CA is made
+    out = _stopped_before_any_host(run_site({"tls_internal_ca_permitted_domains": ["other.gov.vn"]}))
+    assert "tls_internal_ca_permitted_domains ['other.gov.vn']" in out and "mail.gialai.gov.vn" in out, out[-3000:]
+
+
 def test_malformed_domain(run_site):
     out = _stopped_before_any_host(run_site({"mail_domains": ["gialai..gov.vn"]}))
     # the first check to read the domains (the DKIM role's) names the malformed one
