@@ -63,6 +63,7 @@ controller of the unit and preflight suites) gets no mark.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import pathlib
@@ -345,6 +346,11 @@ def _inventory_hostvars() -> dict[str, dict]:
     path = os.environ.get("MOLECULE_INVENTORY_FILE")
     if not path or not pathlib.Path(path).exists():
         return {}
+    return _read_inventory(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_inventory(path: str) -> dict[str, dict]:
     venv = ROOT / ".venv" / "bin" / "ansible-inventory"
     exe = str(venv) if venv.exists() else shutil.which("ansible-inventory")
     if not exe:
@@ -373,6 +379,15 @@ def switch_values(hosts, names: set[str]) -> dict[str, dict | None]:
         hv = inventory.get(host)
         out[host] = {k: v for k, v in hv.items() if k in names} if isinstance(hv, dict) else None
     return out
+
+
+def production_path(host: str, var: str) -> bool:
+    """Whether `host` runs production's value of the switch `var` (its role default), as its
+    inventory says (see switch_values). Tests use it to check what only production does (kernel
+    parameters loaded, audit rules loaded) where the host does it; an unknown inventory counts
+    as production's (the stricter check)."""
+    values = switch_values([host], {var}).get(host)
+    return values is None or var not in values or _same(values[var], production_values().get(var))
 
 
 def _same(value, production) -> bool:

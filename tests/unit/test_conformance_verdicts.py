@@ -384,6 +384,13 @@ def test_lab_switch_values_from_the_audit_and_none_where_unknown(tmp_path, monke
                      "old": None, "controller": None}
     assert plugin.lab_note(marks["lab1"]).startswith("(lab: x_apply=false — production path not run here")
     assert plugin.lab_note(marks["mail1"]) == "" and plugin.lab_note(None) == ""
+    # what the tests ask before checking production-only behaviour (loaded kernel values, audit rules):
+    # an unknown inventory counts as production's (the stricter check)
+    (tmp_path / "roles" / "x" / "defaults").mkdir(parents=True)
+    (tmp_path / "roles" / "x" / "defaults" / "main.yml").write_text(ROLE_DEFAULTS, encoding="utf-8")
+    monkeypatch.setenv("MAIL_CONFORMANCE_ROLES", str(tmp_path / "roles"))
+    assert [plugin.production_path(h, "x_apply") for h in ("mail1", "lab1", "old", "controller")] == [
+        True, False, True, True]
     assert plugin.show_value(["a" * 50, "b" * 50]).endswith("...") and len(plugin.show_value(["a" * 90])) == 80
 
 
