@@ -6,7 +6,7 @@
 The official database (main + daily + bytecode: about 8.7 million signatures in 2025-2026,
 most of them hashes of files) cannot be downloaded here: the ClamAV mirror is unreachable.
 So this builds one of the same size locally, in a scratch directory: --hdb generated MD5
-file hashes (bench.hdb, `MD5:size:name`) and --ndb generated body signatures (bench.ndb,
+file hashes (bench.hdb, `MD5:size:name`, sizes drawn from 100,000) and --ndb generated body signatures (bench.ndb,
 `name:0:*:hex`, 16-32 random bytes each, which go into clamd's Aho-Corasick trie), plus the
 lab's EICAR signatures. It starts clamd on it in a throw-away container of the lab image
 (the roles' packages, no configuration: scripts/build-images.sh trixie-mail), with its own
@@ -42,6 +42,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAB_SIGNATURES = ROOT / "inventories" / "lab" / "files" / "clamav"
 DB = "/var/lib/clamav-bench"
+SIZES = 100_000  # distinct file sizes among the generated hashes
 
 # Runs inside the container: starts clamd, polls its socket, reads its memory, scans EICAR.
 PROBE = r"""
@@ -71,7 +72,9 @@ def ask(command, payload=None):
     return answer.rstrip(b"\0").decode()
 
 start = time.monotonic()
-clamd = subprocess.Popen(["clamd", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+# its output to a file: a pipe nobody reads would fill up with clamd's warnings and stop it
+err = open("/run/clamd-bench.err", "w+")
+clamd = subprocess.Popen(["clamd", "-c", conf], stdout=err, stderr=subprocess.STDOUT)
 peak = 0
 while True:
     try:
@@ -84,8 +87,13 @@ while True:
             break
     except OSError:
         pass
+    if os.path.getsize("/run/clamd-bench.err") > 50_000_000:  # a flood of errors: stop it
+        clamd.kill()
+        err.seek(0)
+        sys.exit("clamd floods its output with errors: " + err.read(2000))
     if clamd.poll() is not None:
-        sys.exit("clamd exited: " + clamd.stderr.read().decode()[-2000:])
+        err.seek(0)
+        sys.exit("clamd exited: " + err.read()[-2000:])
     if time.monotonic() - start > timeout:
         clamd.kill()
         sys.exit(f"clamd did not answer PING within {timeout:.0f} s")
@@ -115,9 +123,13 @@ def podman(*args: str, **kw) -> subprocess.CompletedProcess:
 def write_database(directory: pathlib.Path, hdb: int, ndb: int, seed: int) -> int:
     """bench.hdb and bench.ndb with generated signatures, and the lab's EICAR ones; returns bytes written."""
     rng = random.Random(seed)
+    # File sizes from a pool, as in the official database (many signatures share a size): clamd
+    # keeps one table per size, and 8 million distinct sizes overflow its memory pool (mpool_malloc
+    # refuses 128 MiB).
+    sizes = [rng.randrange(64, 1 << 24) for _ in range(SIZES)]
     with open(directory / "bench.hdb", "w", encoding="ascii", buffering=1 << 20) as out:
         for start in range(0, hdb, 100_000):
-            out.write("".join(f"{rng.getrandbits(128):032x}:{rng.randrange(64, 1 << 24)}:Bench.Hash-{i}\n"
+            out.write("".join(f"{rng.getrandbits(128):032x}:{rng.choice(sizes)}:Bench.Hash-{i}\n"
                               for i in range(start, min(hdb, start + 100_000))))
     with open(directory / "bench.ndb", "w", encoding="ascii", buffering=1 << 20) as out:
         for i in range(ndb):
@@ -150,8 +162,8 @@ def main() -> int:
             raise SystemExit(f"bench_clamd_db: {args.image} has no clamd (scripts/build-images.sh trixie-mail)")
         probe = podman("exec", "-i", name, "python3", "-", str(args.timeout), DB, input=PROBE,
                        timeout=args.timeout + 120)
-        if probe.returncode != 0:
-            raise SystemExit(f"bench_clamd_db: {probe.stderr.strip()[-2000:]}")
+        if probe.returncode != 0 or not probe.stdout.strip():
+            raise SystemExit(f"bench_clamd_db: the probe failed ({probe.returncode}): {probe.stderr.strip()[-2000:]}")
         got = json.loads(probe.stdout.strip().splitlines()[-1])
     finally:
         podman("rm", "-f", name)
