@@ -79,7 +79,8 @@ molecule: images
 	scripts/molecule-all.sh $(SCENARIOS)
 
 ## The benchmark (figures, no verdict): both strategies side by side, the apt floor,
-## antivirus throughput, accounts at scale. bench-short (in make test): one converge
+## antivirus throughput, accounts at scale, clamd's load time and memory with a
+## database the size of the official one. bench-short (in make test): one converge
 ## and one idle re-run, so the benchmark cannot break unnoticed.
 bench: images
 	scripts/bench.sh

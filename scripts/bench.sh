@@ -11,7 +11,10 @@
 #                             packages on another fresh container, and converge/floor;
 #                             then the antivirus throughput (scripts/bench_av.py) and
 #                             accounts at scale (scripts/bench_accounts.py) on the
-#                             Mitogen-converged host.
+#                             Mitogen-converged host; last, clamd's load time and
+#                             memory with a generated signature database the size
+#                             of the official one (scripts/bench_clamd_db.py, in a
+#                             container of its own).
 #   scripts/bench.sh --short  (part of make test, so the benchmark cannot rot unseen)
 #                             one converge, one idle re-run and one idle re-run over
 #                             SSH with sudo, with the default strategy
@@ -204,3 +207,9 @@ python3 scripts/bench_av.py --container "$host"
 # Accounts at scale: playbooks/accounts.yml with 10,000 generated accounts, twice.
 ANSIBLE_STRATEGY=${strategies[0]} python3 scripts/bench_accounts.py --container "$host" \
   --accounts "${BENCH_ACCOUNTS:-10000}"
+
+# clamd with a signature database the size of the official one (generated here: the
+# ClamAV mirror is unreachable), in a throw-away container of the package image
+# (made here when missing: `make images` builds only the bare ones).
+scripts/build-images.sh trixie-mail
+python3 scripts/bench_clamd_db.py

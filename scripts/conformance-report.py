@@ -18,6 +18,12 @@ The consolidated verdict of a control:
   host that looked at it.
 "Not in this run" pointers in a run's host report are never counted either way.
 
+A control whose production behaviour the lab switches off (its `lab_switches:` in the
+catalogue) is marked next to its verdict, "(lab: var=value in run/host, ... — production
+path not run in any run)", for each switch that no run passed with production's value
+(a run whose inventory keeps the role default, as molecule/backup does for
+dovecot_password_scheme, lifts the mark for that switch).
+
 Exit status: 0 when every control is PASS or N/A, 1 when any is FAIL or NOT PROVEN
 (each named on the terminal), so that `make test` cannot hide it. It says which runs it
 found, and with --expect which expected runs are missing.
@@ -47,6 +53,28 @@ def load_runs(reports: pathlib.Path) -> dict[str, dict]:
     for path in sorted(reports.glob("*/results.json")):
         runs[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
     return runs
+
+
+def lab_switches_of(switches: list[str], seen: list[dict]) -> list[dict]:
+    """[{var, values, where}] for each switch that no run passed with production's value, with the
+    lab values it ran with and where (run/host). Hosts whose values are unknown (None) count neither way."""
+    known = [s for s in seen if s.get("lab_switches") is not None]
+    out = []
+    for var in switches:
+        if any(s["verdict"] == "pass" and var not in {m["var"] for m in s["lab_switches"]} for s in known):
+            continue
+        marked = [(s, m) for s in known for m in s["lab_switches"] if m["var"] == var]
+        if marked:
+            out.append({"var": var, "values": sorted({m["value"] for _, m in marked}),
+                        "where": [f"{s['run']}/{s['host']}" for s, _ in marked]})
+    return out
+
+
+def lab_note(marks: list[dict]) -> str:
+    if not marks:
+        return ""
+    return ("(lab: " + "; ".join(f"{m['var']}={' / '.join(m['values'])} in {', '.join(m['where'])}" for m in marks)
+            + " — production path not run in any run / chưa lần chạy nào chạy như trên máy chủ thật)")
 
 
 def consolidate(runs: dict[str, dict]) -> dict:
@@ -83,6 +111,7 @@ def consolidate(runs: dict[str, dict]) -> dict:
         where = sorted({r for t in controls[cid].tests for r in suites.get(suite_of(t.split("::")[0]), [])})
         out[cid] = {"verdict": verdict, "runs": {f"{s['run']}/{s['host']}": s["verdict"] for s in seen},
                     "proven": proven, "problems": problems, "not_applicable": na,
+                    "lab_switches": lab_switches_of(controls[cid].lab_switches, seen),
                     "why": "" if seen and verdict != "not_proven" or problems
                     else "no run found proves it / không lần chạy nào chứng minh"
                     + (f" (its tests run in / phép kiểm chạy ở: {', '.join(where)})" if where else "")}
@@ -108,6 +137,7 @@ def write(reports: pathlib.Path, runs: dict, result: dict, missing: list[str]) -
     controls = catalogue()
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     counts = {s: sum(1 for v in result.values() if v["verdict"] == s) for s in ORDER}
+    marked = sum(1 for v in result.values() if v["lab_switches"])
     found = ", ".join(f"{r} ({d.get('generated', '?')})" for r, d in runs.items()) or "none / không có"
     summary = ", ".join(f"{LABEL[s]} {counts[s]}" for s in ORDER) + f" (of {len(result)} controls / biện pháp)"
     md = [
@@ -121,14 +151,20 @@ def write(reports: pathlib.Path, runs: dict, result: dict, missing: list[str]) -
         "bại ở một lần chạy / failed in a run. CHƯA CHỨNG MINH/NOT PROVEN: bị bỏ qua, xfail, không chạy, hoặc "
         "không lần chạy nào chứng minh / skipped, xfailed, never ran, or proven by no run found. KHÔNG ÁP "
         "DỤNG/N/A: chỉ khi danh mục khai báo, kèm lý do / only where the catalogue declares it, with the reason.",
+        f"- (lab: …) cạnh kết quả / next to a verdict ({marked}): không lần chạy nào chạy biện pháp với giá trị vận "
+        "hành của biến (mặc định của role), chỉ với giá trị phòng thử nghiệm; chỉ máy chủ thật chứng minh được phần "
+        "đó (playbooks/audit.yml trên máy chủ đó) / no run ran the control with production's value of the switch "
+        "(the role default), only with the lab's: only a real server proves that part (playbooks/audit.yml there).",
         "",
         "| Mã / ID | Biện pháp / Control | Nguồn / Source | Kết quả / Result | "
         "Chứng minh ở đâu và bằng chứng / Where proven and evidence |",
         "|---|---|---|---|---|"]
     for cid, v in result.items():
         c = controls[cid]
+        note = lab_note(v["lab_switches"])
         md.append(f"| {cid} | {_md(c.title_vi)}<br>{_md(c.title_en)} | {_md(', '.join(c.source))} | "
-                  f"**{LABEL[v['verdict']]}** | {_md(c.how)}<br>" + "<br>".join(_md(x) for x in where_lines(v)) + " |")
+                  f"**{LABEL[v['verdict']]}**{'<br>' + _md(note) if note else ''} | {_md(c.how)}<br>"
+                  + "<br>".join(_md(x) for x in where_lines(v)) + " |")
     (reports / "REPORT.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
     e = html.escape
@@ -136,9 +172,11 @@ def write(reports: pathlib.Path, runs: dict, result: dict, missing: list[str]) -
     for cid, v in result.items():
         c = controls[cid]
         items = "".join(f"<li>{e(x)}</li>" for x in where_lines(v))
+        note = lab_note(v["lab_switches"])
+        lab = f'<br><span class="lab">{e(note)}</span>' if note else ""
         rows.append(f'<tr class="{e(v["verdict"].replace("/", ""))}"><td>{e(cid)}</td>'
                     f'<td>{e(c.title_vi)}<br><i>{e(c.title_en)}</i></td><td>{e(", ".join(c.source))}</td>'
-                    f'<td><b>{e(LABEL[v["verdict"]])}</b></td><td>{e(c.how)}<ul>{items}</ul></td></tr>')
+                    f'<td><b>{e(LABEL[v["verdict"]])}</b>{lab}</td><td>{e(c.how)}<ul>{items}</ul></td></tr>')
     page = f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8">
 <title>Báo cáo tuân thủ tổng hợp / Consolidated conformance report</title>
@@ -152,6 +190,7 @@ tr.fail td:nth-child(4) {{ background: #f4c7c7; }}
 tr.not_proven td:nth-child(4) {{ background: #f8e3b0; }}
 tr.na td:nth-child(4) {{ background: #e4e4e4; }}
 ul {{ margin: 0.3em 0 0 1em; padding: 0; }}
+.lab {{ font-size: 90%; font-style: italic; }}
 .sign td {{ height: 4em; }}
 @media print {{ body {{ margin: 0; font-size: 8pt; }} tr {{ page-break-inside: avoid; }}
   thead {{ display: table-header-group; }} }}
@@ -165,6 +204,7 @@ ul {{ margin: 0.3em 0 0 1em; padding: 0; }}
 <li>Kết quả / Result: {e(summary)}</li>
 </ul>
 <p>{e(md[6].removeprefix('- '))}</p>
+<p>{e(md[7].removeprefix('- '))}</p>
 <h2>Các biện pháp / Controls</h2>
 <table><thead><tr><th>Mã / ID</th><th>Biện pháp / Control</th><th>Nguồn / Source</th><th>Kết quả / Result</th>
 <th>Cách kiểm, nơi chứng minh và bằng chứng / Method, where proven and evidence</th></tr></thead>

@@ -11,6 +11,16 @@ prints (the only way a control gets KHÔNG ÁP DỤNG / N/A):
       - not_in_groups: [mail_store]      # or groups: [...] / hosts: [...]
         reason_en: the host stores no mail (not in mail_store)
         reason_vi: máy chủ không lưu thư (không thuộc nhóm mail_store)
+
+A control whose production behaviour the lab switches off names the role
+variables that do it (the lab's inventories/lab/group_vars/all/lab.yml):
+
+    lab_switches: [hardening_sysctl_apply]
+
+The production value of each is its role default (roles/*/defaults/main.yml).
+The report marks the control on every host whose inventory sets another value:
+"ĐẠT / PASS (lab: hardening_sysctl_apply=false, production path not run here)";
+a host whose inventory keeps the production value gets no mark.
 """
 
 from __future__ import annotations
@@ -26,8 +36,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONTROLS_DIR = ROOT / "tests" / "conformance" / "controls"
 TEST_DIRS = (ROOT / "tests", ROOT / "molecule")
 REQUIRED = ("id", "area", "title_en", "title_vi", "source", "how")
-OPTIONAL = ("not_applicable",)
+OPTIONAL = ("not_applicable", "lab_switches")
 NA_SELECTORS = ("hosts", "groups", "not_in_groups")
+ROLES_DIR = ROOT / "roles"
 # The suites CI runs (make unit, make preflight, the Molecule scenarios' verifiers).
 CI_SUITES = ("tests/unit", "tests/preflight", "molecule/default/tests", "molecule/edge/tests",
              "molecule/backup/tests")
@@ -44,6 +55,7 @@ class Control:
     file: str
     tests: list[str] = field(default_factory=list)
     not_applicable: list[dict] = field(default_factory=list)
+    lab_switches: list[str] = field(default_factory=list)
 
     def na_reason(self, host: str, groups: set[str] | frozenset = frozenset()) -> dict | None:
         """The declared reason ({"en", "vi"}) this control does not apply to `host`, or None."""
@@ -77,6 +89,30 @@ def _check_not_applicable(name: str, value) -> list[dict]:
     return value
 
 
+def roles_dir() -> pathlib.Path:
+    """The roles whose defaults are production's values: $MAIL_CONFORMANCE_ROLES (the plugin's own tests) or roles/."""
+    return pathlib.Path(os.environ.get("MAIL_CONFORMANCE_ROLES") or ROLES_DIR)
+
+
+def production_values(directory: pathlib.Path | None = None) -> dict:
+    """{variable: production value}: every role's defaults/main.yml (read statically)."""
+    values: dict = {}
+    for path in sorted((directory or roles_dir()).glob("*/defaults/main.yml")):
+        values.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return values
+
+
+def _check_lab_switches(name: str, value, production: dict) -> list[str]:
+    """The `lab_switches:` list: role variables, each with a production value (its role default)."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{name}: lab_switches must be a non-empty list of role variable names")
+    unknown = [v for v in value if v not in production]
+    if unknown:
+        raise ValueError(f"{name}: lab_switches {unknown} are not role variables (no default in "
+                         f"{roles_dir()}/*/defaults/main.yml gives their production value)")
+    return value
+
+
 def controls_dir() -> pathlib.Path:
     """The catalogue in use: $MAIL_CONFORMANCE_CONTROLS (the plugin's own tests) or the project's."""
     return pathlib.Path(os.environ.get("MAIL_CONFORMANCE_CONTROLS") or CONTROLS_DIR)
@@ -86,6 +122,7 @@ def load_controls(directory: pathlib.Path | None = None) -> dict[str, Control]:
     """Every control by id. Raises ValueError naming the file and entry on a malformed or duplicate control."""
     directory = directory or controls_dir()
     controls: dict[str, Control] = {}
+    production: dict | None = None
     for path in sorted(directory.glob("*.yml")):
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         if not isinstance(entries, list):
@@ -103,9 +140,13 @@ def load_controls(directory: pathlib.Path | None = None) -> dict[str, Control]:
             source = entry["source"] if isinstance(entry["source"], list) else [entry["source"]]
             na = (_check_not_applicable(f"{path.name} {entry['id']}", entry["not_applicable"])
                   if "not_applicable" in entry else [])
+            switches = []
+            if "lab_switches" in entry:
+                production = production_values() if production is None else production
+                switches = _check_lab_switches(f"{path.name} {entry['id']}", entry["lab_switches"], production)
             controls[entry["id"]] = Control(entry["id"], entry["area"], entry["title_en"], entry["title_vi"],
                                             [str(s) for s in source], entry["how"], path.name,
-                                            not_applicable=na)
+                                            not_applicable=na, lab_switches=switches)
     return controls
 
 

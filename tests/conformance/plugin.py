@@ -48,21 +48,34 @@ run showed):
 Rows carry evidence only from tests whose host (see _host_of) is the report's
 host: a test about the edge partner lands in the partner's report, never in
 our host's.
+
+Lab switches: a control whose production behaviour the lab switches off names
+the variables in the catalogue (`lab_switches:`, production value = the role
+default). Next to its verdict on a host whose inventory sets another value the
+report says so, e.g. "ĐẠT / PASS (lab: hardening_sysctl_apply=false — production
+path not run here)": the test passed, but not on production's path. The host's
+values come from its inventory: Molecule's (`ansible-inventory --list` on
+MOLECULE_INVENTORY_FILE) or what playbooks/audit.yml passes
+(MAIL_AUDIT_HOSTVARS[host].switches). A host whose inventory is unknown (the
+controller of the unit and preflight suites) gets no mark.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import pathlib
 import shutil
+import subprocess
 from collections import defaultdict
 
 import pytest
 import yaml
 
-from tests.conformance.catalogue import ROOT, catalogue, runs_of_suites, scan_file, suite_of, test_files
+from tests.conformance.catalogue import (ROOT, catalogue, production_values, runs_of_suites, scan_file, suite_of,
+                                         test_files)
 
 __all__ = ["pytest_configure", "pytest_collection_modifyitems", "pytest_collection_finish", "pytest_deselected",
            "pytest_runtest_makereport", "pytest_runtest_logreport", "pytest_testnodedown", "pytest_sessionfinish",
@@ -326,6 +339,93 @@ def _inventory_groups() -> dict[str, set[str]]:
     return groups
 
 
+def _inventory_hostvars() -> dict[str, dict]:
+    """{host: variables} of Molecule's inventory (MOLECULE_INVENTORY_FILE, with the group_vars
+    beside it), as `ansible-inventory --list` resolves them (not templated: the lab switches are
+    plain values); {} when there is none or it cannot be read."""
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path or not pathlib.Path(path).exists():
+        return {}
+    return _read_inventory(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_inventory(path: str) -> dict[str, dict]:
+    venv = ROOT / ".venv" / "bin" / "ansible-inventory"
+    exe = str(venv) if venv.exists() else shutil.which("ansible-inventory")
+    if not exe:
+        return {}
+    try:
+        run = subprocess.run([exe, "-i", path, "--list"], capture_output=True, text=True, timeout=300,
+                             env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+        return json.loads(run.stdout).get("_meta", {}).get("hostvars", {}) if run.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}
+
+
+def switch_values(hosts, names: set[str]) -> dict[str, dict | None]:
+    """{host: {switch variable: value}} for the switches the host's inventory sets (an absent one
+    keeps its role default, production's value), or None where the host's inventory is unknown."""
+    audit = json.loads(os.environ["MAIL_AUDIT_HOSTVARS"]) if os.environ.get("MAIL_AUDIT_HOSTVARS") else {}
+    inventory = None
+    out: dict[str, dict | None] = {}
+    for host in hosts:
+        if host in audit:
+            given = audit[host].get("switches")
+            out[host] = {k: v for k, v in given.items() if k in names} if isinstance(given, dict) else None
+            continue
+        if inventory is None:
+            inventory = _inventory_hostvars() if names else {}
+        hv = inventory.get(host)
+        out[host] = {k: v for k, v in hv.items() if k in names} if isinstance(hv, dict) else None
+    return out
+
+
+def production_path(host: str, var: str) -> bool:
+    """Whether `host` runs production's value of the switch `var` (its role default), as its
+    inventory says (see switch_values). Tests use it to check what only production does (kernel
+    parameters loaded, audit rules loaded) where the host does it; an unknown inventory counts
+    as production's (the stricter check)."""
+    values = switch_values([host], {var}).get(host)
+    return values is None or var not in values or _same(values[var], production_values().get(var))
+
+
+def _same(value, production) -> bool:
+    if isinstance(value, str) and isinstance(production, str):
+        return value.strip().casefold() == production.strip().casefold()
+    return value == production
+
+
+def show_value(value) -> str:
+    """A switch's value as the inventory writes it (YAML-like, at most 80 characters)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def lab_marks(switches: list[str], values: dict | None, production: dict) -> list[dict] | None:
+    """The control's switches set to another value than production's on a host: [{var, value,
+    production}] ([] when the host runs production's values), None when the host's values are unknown."""
+    if values is None:
+        return None
+    return [{"var": var, "value": show_value(values[var]), "production": show_value(production.get(var))}
+            for var in switches if var in values and not _same(values[var], production.get(var))]
+
+
+def lab_note(marks: list[dict] | None) -> str:
+    """The words next to a verdict: '(lab: a=false, b=x — production path not run here / ...)', or ''."""
+    if not marks:
+        return ""
+    return ("(lab: " + ", ".join(f"{m['var']}={m['value']}" for m in marks)
+            + " — production path not run here / chưa chạy như trên máy chủ thật)")
+
+
 def _suite_dirs(config) -> list[pathlib.Path]:
     """The directories of the conftests that load this plugin: the suite this run is."""
     dirs = set()
@@ -372,6 +472,9 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
                 if (str(path), name) not in state["collected_keys"]:
                     for cid in ids:
                         uncollected[cid].append(f"{os.path.relpath(path, rootdir)}::{name}")
+    switched = {var for control in controls.values() for var in control.lab_switches}
+    values = switch_values(hosts, switched) if switched else {}
+    production = production_values() if switched else {}
     here = set()
     for base in suite_dirs:
         try:
@@ -399,7 +502,7 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
                      for t in uncollected.get(cid, [])]
             tests = got + never
             na = control.na_reason(host, groups.get(host, set()))
-            entry = {"verdict": None, "tests": tests, "na_reason": None, "note": None}
+            entry = {"verdict": None, "tests": tests, "na_reason": None, "note": None, "lab_switches": None}
             if any(t["state"] == FAIL for t in tests):
                 entry["verdict"] = FAIL
             elif any(t["state"] == NOT_PROVEN for t in tests):
@@ -424,6 +527,9 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
             else:
                 entry["verdict"], entry["note"] = NOT_PROVEN, {
                     "en": "no test in any suite proves this control", "vi": "không có phép kiểm nào chứng minh"}
+            if control.lab_switches and got and entry["verdict"] in (PASS, FAIL, NOT_PROVEN):
+                # tests ran on this host: were they on production's path?
+                entry["lab_switches"] = lab_marks(control.lab_switches, values.get(host), production)
             verdicts[cid] = entry
         result[host] = {"groups": sorted(groups.get(host, set())), "controls": verdicts,
                         "counts": {s: sum(1 for v in verdicts.values() if v["verdict"] == s) for s in STATES}}
@@ -463,9 +569,11 @@ def write_reports(judged: dict, run: str) -> list:
             for key in ("na_reason", "note"):
                 if v[key]:
                     detail = (detail + "<br>" if detail else "") + _cell(f"{v[key]['vi']} / {v[key]['en']}")
+            note = lab_note(v.get("lab_switches"))
             lines.append(f"| {cid} | {_cell(control.title_vi)}<br>{_cell(control.title_en)} | "
-                         f"{_cell(', '.join(control.source))} | **{LABEL[v['verdict']]}** | "
-                         f"{_cell(control.how)}<br>{detail} |")
+                         f"{_cell(', '.join(control.source))} | **{LABEL[v['verdict']]}**"
+                         f"{'<br>' + _cell(note) if note else ''} | {_cell(control.how)}<br>{detail} |")
+        marked = sum(1 for v in data["controls"].values() if v.get("lab_switches"))
         text = "\n".join([
             f"# Báo cáo tuân thủ / Conformance report — {host}",
             "",
@@ -477,6 +585,11 @@ def write_reports(judged: dict, run: str) -> list:
             "xfailed or never ran. KHÔNG ÁP DỤNG/N/A: chỉ khi danh mục khai báo, kèm lý do / only where the "
             "catalogue declares it, with the reason. NGOÀI LẦN CHẠY NÀY/NOT IN THIS RUN: kiểm ở nơi khác, "
             "không tính là đạt / checked elsewhere, not counted as a pass.",
+            f"- (lab: …) cạnh kết quả / next to a verdict ({marked}): phép kiểm chạy với giá trị phòng thử nghiệm "
+            "của biến (inventories/lab/group_vars/all/lab.yml), không phải giá trị vận hành (mặc định của role); "
+            "chỉ máy chủ thật chứng minh được phần đó (playbooks/audit.yml) / the tests ran with the lab's value "
+            "of the switch, not production's (the role default): only a real server proves that part "
+            "(playbooks/audit.yml).",
             "- Nguồn / Sources: R1–R12 = yêu cầu của hệ thống (MISSION.md, Quy chế thư điện tử công vụ Gia Lai); "
             "Mozilla TLS, CIS Debian, dev-sec, NIST SP 800-45/800-177.",
             "",

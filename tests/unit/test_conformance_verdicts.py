@@ -1,12 +1,14 @@
 """The conformance report's verdict rules (tests/conformance/plugin.py), proven on a fake
 suite run by a real pytest (in a subprocess, once plainly and once under pytest-xdist),
 judged by what the run WRITES (the per-host Markdown and results.json) and by its exit
-status; and scripts/conformance-report.py merging two runs' results.json."""
+status; and scripts/conformance-report.py merging two runs' results.json. The lab marks
+("PASS (lab: x_apply=false ...)") come from a real inventory read by ansible-inventory."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import pathlib
 import subprocess
 import sys
@@ -38,7 +40,20 @@ CONTROLS = """\
 - {id: X-09, area: x, title_en: Xpass, title_vi: Đạt ngoài dự kiến, source: [R1], how: xfail that passes}
 - {id: X-10, area: x, title_en: Per host, title_vi: Theo máy chủ, source: [R1], how: h1 passes and h2 fails}
 - {id: X-11, area: x, title_en: Failing call, title_vi: Lỗi khi chạy, source: [R1], how: assert fails}
+- id: X-12
+  area: x
+  title_en: Switched off in the lab
+  title_vi: Tắt trong phòng thử nghiệm
+  source: [R1]
+  how: passes on h1 (both switches at the lab's value) and h2 (x_scheme at production's)
+  lab_switches: [x_apply, x_scheme]
 """
+
+# The production values: the fake roles' defaults.
+ROLE_DEFAULTS = "x_apply: true\nx_scheme: PROD\nx_other: 1\n"
+# The inventory's: the lab (all) switches both off; mail_store (h2) keeps production's scheme.
+LAB_VARS = "x_apply: false\nx_scheme: LAB\n"
+STORE_VARS = "x_scheme: prod\n"
 
 CONFTEST = f"""\
 import sys
@@ -104,6 +119,11 @@ def test_per_host(host_name, evidence):
 @pytest.mark.control("X-11")
 def test_call_fails():
     assert 1 == 2, "reply was 250, wanted 554"
+
+@pytest.mark.control("X-12")
+@pytest.mark.parametrize("host_name", ["h1", "h2"])
+def test_switched(host_name):
+    pass
 """
 
 OTHER = """\
@@ -116,7 +136,7 @@ def test_in_the_other_suite():
 
 EXPECTED_H1 = {"X-01": "pass", "X-02": "not_proven", "X-03": "not_proven", "X-04": "fail", "X-05": "not_proven",
                "X-06": "n/a", "X-07": "elsewhere", "X-08": "not_proven", "X-09": "not_proven", "X-10": "pass",
-               "X-11": "fail"}
+               "X-11": "fail", "X-12": "pass"}
 LABELS = {"pass": "ĐẠT / PASS", "fail": "KHÔNG ĐẠT / FAIL", "not_proven": "CHƯA CHỨNG MINH / NOT PROVEN",
           "n/a": "KHÔNG ÁP DỤNG / N/A", "elsewhere": "NGOÀI LẦN CHẠY NÀY / NOT IN THIS RUN"}
 
@@ -130,9 +150,15 @@ def fake(pytester, monkeypatch):
         (base / suite).mkdir()
         (base / suite / "test_fake.py").write_text(body, encoding="utf-8")
     (base / "suite_a" / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    inventory = base / "inventory.yml"
+    (base / "roles" / "x" / "defaults").mkdir(parents=True)
+    (base / "roles" / "x" / "defaults" / "main.yml").write_text(ROLE_DEFAULTS, encoding="utf-8")
+    inventory = base / "inventory" / "inventory.yml"  # as Molecule writes it, group_vars beside it
+    (base / "inventory" / "group_vars").mkdir(parents=True)
     inventory.write_text("all:\n  children:\n    dns:\n      hosts: {h1: }\n    mail_store:\n      hosts: {h2: }\n")
+    (base / "inventory" / "group_vars" / "all.yml").write_text(LAB_VARS, encoding="utf-8")
+    (base / "inventory" / "group_vars" / "mail_store.yml").write_text(STORE_VARS, encoding="utf-8")
     for key, value in {"MAIL_CONFORMANCE_CONTROLS": base / "controls",
+                       "MAIL_CONFORMANCE_ROLES": base / "roles",
                        "MAIL_CONFORMANCE_REPORTS": base / "reports",
                        "MAIL_CONFORMANCE_TEST_DIRS": os.pathsep.join([str(base / "suite_a"), str(base / "suite_b")]),
                        "MAIL_CONFORMANCE_RUN": "fake", "MAIL_CONFORMANCE_HOST": "h1",
@@ -148,7 +174,7 @@ def _rows(markdown: str) -> dict[str, str]:
     for line in markdown.splitlines():
         if line.startswith("| X-"):
             cells = line.split(" | ")
-            rows[cells[0].removeprefix("| ")] = cells[3].strip("*")
+            rows[cells[0].removeprefix("| ")] = cells[3].split("<br>")[0].strip("*")
     return rows
 
 
@@ -168,7 +194,7 @@ def _check_run(pytester, fake, *args):
     assert {cid: v["verdict"] for cid, v in h1.items()} == EXPECTED_H1
     markdown = (out / "h1.md").read_text(encoding="utf-8")
     assert _rows(markdown) == {cid: LABELS[v] for cid, v in EXPECTED_H1.items()}
-    assert "ĐẠT/PASS 2, KHÔNG ĐẠT/FAIL 2, CHƯA CHỨNG MINH/NOT PROVEN 5, KHÔNG ÁP DỤNG/N/A 1" in markdown
+    assert "ĐẠT/PASS 3, KHÔNG ĐẠT/FAIL 2, CHƯA CHỨNG MINH/NOT PROVEN 5, KHÔNG ÁP DỤNG/N/A 1" in markdown
 
     # the why of each verdict, in the written report
     assert "teardown error: RuntimeError: cleanup failed" in markdown
@@ -187,6 +213,19 @@ def _check_run(pytester, fake, *args):
     assert h2["X-01"]["verdict"] == "elsewhere"
     # h2 is in mail_store: X-06 is not declared N/A there, and its test did not run there
     assert h2["X-06"]["verdict"] == "elsewhere"
+
+    # the lab marks: next to the verdict of a control run with a lab value of its switch, on that host only
+    row = next(line for line in markdown.splitlines() if line.startswith("| X-12 "))
+    assert "**ĐẠT / PASS**<br>(lab: x_apply=false, x_scheme=LAB — production path not run here" in row
+    assert h1["X-12"]["lab_switches"] == [{"var": "x_apply", "value": "false", "production": "true"},
+                                          {"var": "x_scheme", "value": "LAB", "production": "PROD"}]
+    assert all(v["lab_switches"] is None for cid, v in h1.items() if cid != "X-12")
+    assert "(lab: …) cạnh kết quả / next to a verdict (1)" in markdown
+    # h2's inventory keeps production's scheme (any case): only x_apply is marked there
+    assert results["hosts"]["h2"]["controls"]["X-12"]["lab_switches"] == [
+        {"var": "x_apply", "value": "false", "production": "true"}]
+    row = next(line for line in (out / "h2.md").read_text(encoding="utf-8").splitlines() if line.startswith("| X-12 "))
+    assert "(lab: x_apply=false — production path not run here" in row and "x_scheme" not in row.split(" | ")[3]
 
     # the terminal names every NOT PROVEN control and host
     result.stdout.fnmatch_lines(["*CHƯA CHỨNG MINH / NOT PROVEN: this run fails*",
@@ -246,10 +285,11 @@ def test_not_proven_alone_fails_the_run_and_a_declared_na_does_not(pytester, fak
         "X-01": "not_proven", "X-06": "pass"}
 
 
-def _results(run: str, hosts: dict) -> dict:
+def _results(run: str, hosts: dict, lab: dict | None = None) -> dict:
+    """A run's results.json; lab: {(host, control): [switch marks]} (else None: no switches)."""
     return {"run": run, "generated": "2026-12-03 07:00 UTC", "hosts": {
         host: {"groups": [], "counts": {}, "controls": {
-            cid: {"verdict": verdict, "na_reason": None, "note": None,
+            cid: {"verdict": verdict, "na_reason": None, "note": None, "lab_switches": (lab or {}).get((host, cid)),
                   "tests": [] if verdict in ("elsewhere", "n/a") else [
                       {"test": f"test_{cid.lower()}", "host": host, "state": verdict, "why": "",
                        "evidence": [f"{cid} seen on {host}"], "phases": {}, "doc": ""}]}
@@ -261,19 +301,27 @@ def test_consolidated_report_from_two_runs(tmp_path, monkeypatch):
     controls = tmp_path / "controls"
     controls.mkdir()
     (controls / "fake.yml").write_text(CONTROLS, encoding="utf-8")
+    (tmp_path / "roles" / "x" / "defaults").mkdir(parents=True)
+    (tmp_path / "roles" / "x" / "defaults" / "main.yml").write_text(ROLE_DEFAULTS, encoding="utf-8")
     monkeypatch.setenv("MAIL_CONFORMANCE_CONTROLS", str(controls))
+    monkeypatch.setenv("MAIL_CONFORMANCE_ROLES", str(tmp_path / "roles"))
     monkeypatch.setenv("MAIL_CONFORMANCE_TEST_DIRS", str(tmp_path / "none"))
     reports = tmp_path / "reports"
-    for run, hosts in {
-        "default": {"aio-debian13": {"X-01": "pass", "X-02": "elsewhere", "X-03": "pass", "X-04": "pass",
-                                     "X-06": "n/a", "X-07": "pass", "X-08": "pass", "X-09": "elsewhere",
-                                     "X-10": "pass", "X-11": "elsewhere"}},
-        "backup": {"bk-store13": {"X-01": "elsewhere", "X-02": "pass", "X-03": "fail", "X-04": "not_proven",
-                                  "X-06": "elsewhere", "X-07": "elsewhere", "X-08": "pass", "X-09": "elsewhere",
-                                  "X-10": "elsewhere", "X-11": "pass"}},
-    }.items():
+    apply_off = {"var": "x_apply", "value": "false", "production": "true"}
+    scheme_lab = {"var": "x_scheme", "value": "LAB", "production": "PROD"}
+    for run, hosts, lab in (
+        ("default", {"aio-debian13": {"X-01": "pass", "X-02": "elsewhere", "X-03": "pass", "X-04": "pass",
+                                      "X-06": "n/a", "X-07": "pass", "X-08": "pass", "X-09": "elsewhere",
+                                      "X-10": "pass", "X-11": "elsewhere", "X-12": "pass"}},
+         {("aio-debian13", "X-12"): [apply_off, scheme_lab]}),
+        # backup keeps production's x_scheme: that switch's mark is lifted in the consolidated report
+        ("backup", {"bk-store13": {"X-01": "elsewhere", "X-02": "pass", "X-03": "fail", "X-04": "not_proven",
+                                   "X-06": "elsewhere", "X-07": "elsewhere", "X-08": "pass", "X-09": "elsewhere",
+                                   "X-10": "elsewhere", "X-11": "pass", "X-12": "pass"}},
+         {("bk-store13", "X-12"): [apply_off]}),
+    ):
         (reports / run).mkdir(parents=True)
-        (reports / run / "results.json").write_text(json.dumps(_results(run, hosts)), encoding="utf-8")
+        (reports / run / "results.json").write_text(json.dumps(_results(run, hosts, lab)), encoding="utf-8")
     script = ROOT / "scripts" / "conformance-report.py"
     result = subprocess.run([sys.executable, str(script), "--reports", str(reports),
                              "--expect", "default", "backup", "edge"],
@@ -283,8 +331,16 @@ def test_consolidated_report_from_two_runs(tmp_path, monkeypatch):
     assert data["runs_found"] == ["backup", "default"] and data["runs_missing"] == ["edge"]
     assert {c: v["verdict"] for c, v in data["controls"].items()} == {
         "X-01": "pass", "X-02": "pass", "X-03": "fail", "X-04": "not_proven", "X-05": "not_proven",
-        "X-06": "n/a", "X-07": "pass", "X-08": "pass", "X-09": "not_proven", "X-10": "pass", "X-11": "pass"}
+        "X-06": "n/a", "X-07": "pass", "X-08": "pass", "X-09": "not_proven", "X-10": "pass", "X-11": "pass",
+        "X-12": "pass"}
+    assert data["controls"]["X-12"]["lab_switches"] == [
+        {"var": "x_apply", "values": ["false"], "where": ["backup/bk-store13", "default/aio-debian13"]}]
+    assert all(not v["lab_switches"] for cid, v in data["controls"].items() if cid != "X-12")
     markdown = (reports / "REPORT.md").read_text(encoding="utf-8")
+    row = next(line for line in markdown.splitlines() if line.startswith("| X-12 "))
+    assert ("**ĐẠT / PASS**<br>(lab: x_apply=false in backup/bk-store13, default/aio-debian13 — production path "
+            "not run in any run") in row and "x_scheme" not in row.split(" | ")[3]
+    assert "(lab: …) cạnh kết quả / next to a verdict (1)" in markdown
     assert "Runs found: backup (2026-12-03 07:00 UTC), default (2026-12-03 07:00 UTC)" in markdown
     assert "Expected runs missing: edge" in markdown
     row = next(line for line in markdown.splitlines() if line.startswith("| X-08 "))
@@ -295,13 +351,59 @@ def test_consolidated_report_from_two_runs(tmp_path, monkeypatch):
     html = (reports / "REPORT.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<link" not in html and "<script" not in html
     assert "Báo cáo tuân thủ tổng hợp / Consolidated conformance report" in html and "@media print" in html
+    assert ('<b>ĐẠT / PASS</b><br><span class="lab">(lab: x_apply=false in backup/bk-store13, '
+            'default/aio-debian13 — production path not run in any run') in html
     assert "NOT PROVEN X-04" in result.stdout and "FAIL X-03" in result.stdout
 
     # every control proven somewhere and nothing failed: exit 0
-    good = _results("default", {"aio-debian13": {c: "pass" for c in EXPECTED_H1} | {"X-06": "n/a"}})
+    good = _results("default", {"aio-debian13": {c: "pass" for c in EXPECTED_H1} | {"X-06": "n/a"}},
+                    {("aio-debian13", "X-12"): []})
     (reports / "backup" / "results.json").unlink()
     (reports / "default" / "results.json").write_text(json.dumps(good), encoding="utf-8")
     result = subprocess.run([sys.executable, str(script), "--reports", str(reports)],
                             capture_output=True, text=True, env=dict(os.environ), timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "runs found: default" in result.stdout
+
+
+def test_lab_switch_values_from_the_audit_and_none_where_unknown(tmp_path, monkeypatch):
+    """playbooks/audit.yml passes each host's switches (templated by Ansible); a host it does not
+    name and no Molecule inventory: unknown (None), so no mark either way."""
+    from tests.conformance import plugin
+    monkeypatch.delenv("MOLECULE_INVENTORY_FILE", raising=False)
+    monkeypatch.setenv("MAIL_AUDIT_HOSTVARS", json.dumps({
+        "mail1": {"groups": ["mail_store"], "switches": {"x_apply": True, "x_scheme": "prod"}},
+        "lab1": {"groups": ["mail_store"], "switches": {"x_apply": False, "unrelated": 1}},
+        "old": {"groups": []}}))
+    values = plugin.switch_values(["mail1", "lab1", "old", "controller"], {"x_apply", "x_scheme"})
+    assert values == {"mail1": {"x_apply": True, "x_scheme": "prod"}, "lab1": {"x_apply": False},
+                      "old": None, "controller": None}
+    production = {"x_apply": True, "x_scheme": "PROD"}
+    marks = {h: plugin.lab_marks(["x_apply", "x_scheme"], v, production) for h, v in values.items()}
+    assert marks == {"mail1": [], "lab1": [{"var": "x_apply", "value": "false", "production": "true"}],
+                     "old": None, "controller": None}
+    assert plugin.lab_note(marks["lab1"]).startswith("(lab: x_apply=false — production path not run here")
+    assert plugin.lab_note(marks["mail1"]) == "" and plugin.lab_note(None) == ""
+    # what the tests ask before checking production-only behaviour (loaded kernel values, audit rules):
+    # an unknown inventory counts as production's (the stricter check)
+    (tmp_path / "roles" / "x" / "defaults").mkdir(parents=True)
+    (tmp_path / "roles" / "x" / "defaults" / "main.yml").write_text(ROLE_DEFAULTS, encoding="utf-8")
+    monkeypatch.setenv("MAIL_CONFORMANCE_ROLES", str(tmp_path / "roles"))
+    assert [plugin.production_path(h, "x_apply") for h in ("mail1", "lab1", "old", "controller")] == [
+        True, False, True, True]
+    assert plugin.show_value(["a" * 50, "b" * 50]).endswith("...") and len(plugin.show_value(["a" * 90])) == 80
+
+
+def test_lab_switches_must_be_role_variables(tmp_path, monkeypatch):
+    from tests.conformance.catalogue import load_controls
+    (tmp_path / "roles" / "x" / "defaults").mkdir(parents=True)
+    (tmp_path / "roles" / "x" / "defaults" / "main.yml").write_text(ROLE_DEFAULTS, encoding="utf-8")
+    monkeypatch.setenv("MAIL_CONFORMANCE_ROLES", str(tmp_path / "roles"))
+    base = "- {id: X-01, area: x, title_en: A, title_vi: Á, source: [R1], how: h, lab_switches: %s}\n"
+    (tmp_path / "fake.yml").write_text(base % "[x_apply]", encoding="utf-8")
+    assert load_controls(tmp_path)["X-01"].lab_switches == ["x_apply"]
+    for bad, words in (("[x_aply]", "lab_switches ['x_aply'] are not role variables"),
+                       ("[]", "lab_switches must be a non-empty list"), ("x_apply", "lab_switches must be a non-empty list")):
+        (tmp_path / "fake.yml").write_text(base % bad, encoding="utf-8")
+        with pytest.raises(ValueError, match=re.escape(f"fake.yml X-01: {words}")):
+            load_controls(tmp_path)

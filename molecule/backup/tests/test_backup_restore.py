@@ -13,6 +13,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import smtplib
 import subprocess
 import threading
@@ -22,11 +23,12 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from passlib.hash import bcrypt
 
 from conftest import BACKUP, ROOT, STORE, store_host
 from tests.helpers import dkim
 from tests.helpers.lab import podman, target_for
-from tests.helpers.mailclient import IMAPS, imap_wait_for, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -188,6 +190,65 @@ def restic_json(host, repo: str, args: str):
     result = sh(host, f"/usr/local/sbin/mail-restic {repo} {args} --json")
     assert result.rc == 0, result.stderr
     return json.loads(result.stdout)
+
+
+# Production's password scheme (molecule/backup/group_vars/mail_store: the dovecot role's default,
+# BLF-CRYPT, bcrypt at cost 10) instead of the lab's SHA512-CRYPT: the store's logins before the
+# backup and after the rebuild from a bare image run on production's hashes.
+LOGINS = USERS + [POSTMASTER, SUBUNIT]
+BLF_CRYPT = re.compile(r"^\{BLF-CRYPT\}(\$2[by]\$(\d\d)\$[./A-Za-z0-9]{53})$")
+
+
+def passwd_hashes(host) -> dict[str, str]:
+    """{address: hash} of Dovecot's passwd-file on the store."""
+    lines = host.file("/etc/dovecot/users").content_string.splitlines()
+    return {line.split(":")[0]: line.split(":")[1] for line in lines if line.strip() and not line.startswith("#")}
+
+
+def check_bcrypt_hashes(host, lab) -> dict[str, str]:
+    """Every account that may log in has a BLF-CRYPT hash ($2y$/$2b$, cost 10) of its vault password."""
+    hashes = passwd_hashes(host)
+    for user in LOGINS:
+        found = BLF_CRYPT.match(hashes.get(user, ""))
+        assert found, f"{user}: not a BLF-CRYPT ($2y$/$2b$) hash: {hashes.get(user, '(none)')[:16]}..."
+        assert found[2] == "10", f"{user}: bcrypt cost {found[2]}, production's is 10"
+        assert bcrypt.verify(lab.password(user), found[1]), f"{user}: the hash is not of the vault password"
+    return {user: hashes[user] for user in LOGINS}
+
+
+def prefixes(hashes: dict[str, str]) -> str:
+    """The schemes, bcrypt variants and costs of some hashes, e.g. '{BLF-CRYPT}$2y$10$'."""
+    return ", ".join(sorted({h[:h.index("}") + 8] for h in hashes.values()}))
+
+
+def login_answers(target, user: str, password: str) -> tuple[str, str, int, int]:
+    """What IMAPS and SMTP AUTH on 587 answer to the right password and to a wrong one."""
+    imap_ok, imap_wrong = imap_login_refused(target, user, password), imap_login_refused(target, user, password + "x")
+    codes = []
+    for attempt in (password, password + "x"):
+        with SMTP(target, 587) as client:
+            client.ehlo()
+            client.starttls()
+            client.ehlo()
+            try:
+                codes.append(client.login(user, attempt)[0])
+            except smtplib.SMTPAuthenticationError as err:
+                codes.append(err.smtp_code)
+    return imap_ok, imap_wrong, codes[0], codes[1]
+
+
+@pytest.mark.control("TLS-03", "IMAP-02", "SMTP-04")
+def test_store_checks_logins_against_production_bcrypt_hashes(lab, evidence):
+    """BLF-CRYPT hashes in the passwd-file; IMAPS and submission accept the password and refuse a wrong one."""
+    host = store_host()
+    STATE["hashes"] = check_bcrypt_hashes(host, lab)
+    imap_ok, imap_wrong, smtp_ok, smtp_wrong = login_answers(target_for(STORE, lab.hostname), USERS[0],
+                                                             lab.password(USERS[0]))
+    assert imap_ok == "", f"IMAPS LOGIN with the right password refused: {imap_ok}"
+    assert "AUTHENTICATIONFAILED" in imap_wrong, imap_wrong
+    assert (smtp_ok, smtp_wrong) == (235, 535)
+    evidence(f"{len(LOGINS)} accounts hashed {prefixes(STATE['hashes'])}; IMAPS LOGIN OK, wrong password "
+             f"AUTHENTICATIONFAILED; AUTH on 587: {smtp_ok} / {smtp_wrong}")
 
 
 @pytest.mark.control("BAK-03")
@@ -560,6 +621,28 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
     for address in LOCKED:
         answer = imap_login_refused(target, address, lab.password(address))
         assert "AUTHENTICATIONFAILED" in answer, f"{address} logged in after the rebuild: {answer!r}"
+
+
+@pytest.mark.control("TLS-03", "IMAP-02", "SMTP-04")
+def test_rebuilt_store_hashes_with_bcrypt_and_accepts_the_lost_hosts_hashes(lab, evidence):
+    """The store rebuilt from a bare image: BLF-CRYPT again, logins checked, and its Dovecot verifies the
+    hashes the lost host had written (and a $2b$ hash, as other bcrypt tools write it)."""
+    host = store_host()
+    rebuilt = check_bcrypt_hashes(host, lab)
+    imap_ok, imap_wrong, smtp_ok, smtp_wrong = login_answers(target_for(STORE, lab.hostname), USERS[1],
+                                                             lab.password(USERS[1]))
+    assert imap_ok == "" and "AUTHENTICATIONFAILED" in imap_wrong, (imap_ok, imap_wrong)
+    assert (smtp_ok, smtp_wrong) == (235, 535)
+    lost = dict(STATE["hashes"])
+    lost["2b"] = "{BLF-CRYPT}" + bcrypt.using(rounds=10, ident="2b").hash(lab.password(USERS[0]))
+    for user, hashed in lost.items():
+        password = lab.password(USERS[0] if user == "2b" else user)
+        good = host.run(f"doveadm pw -t {shlex.quote(hashed)} -p {shlex.quote(password)}")
+        bad = host.run(f"doveadm pw -t {shlex.quote(hashed)} -p {shlex.quote(password + 'x')}")
+        assert good.rc == 0 and "(verified)" in good.stdout, (user, good.stdout, good.stderr)
+        assert bad.rc != 0 and "(verified)" not in bad.stdout, (user, bad.stdout, bad.stderr)
+    evidence(f"rebuilt host: {prefixes(rebuilt)} hashes, IMAPS and AUTH on 587 ({smtp_ok} / {smtp_wrong}); "
+             f"doveadm pw -t verifies the lost host's {len(lost) - 1} hashes and a $2b$ one, refuses wrong passwords")
 
 
 DKIM_DOMAIN = "gialai.gov.vn"
