@@ -60,8 +60,9 @@ def test_host_name_outside_the_internal_ca_name_constraints(run_site):
 
 def test_malformed_domain(run_site):
     out = _stopped_before_any_host(run_site({"mail_domains": ["gialai..gov.vn"]}))
-    # the first check to read the domains (the DKIM role's) names the malformed one
-    assert "dkim_domains needs at least one valid domain (malformed: ['gialai..gov.vn'])" in out, out[-3000:]
+    # the first check to read the domains (the TLS role's: the internal CA's name constraints are the
+    # served domains) names the malformed one
+    assert "tls_internal_ca_permitted_domains ['gialai..gov.vn'] must list the served domains" in out, out[-3000:]
 
 
 @pytest.mark.control("ACC-03")
