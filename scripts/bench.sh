@@ -112,26 +112,31 @@ settle() {
 recap() { grep -E "^$1 +:" "$2" | tail -1; }
 field() { sed -E "s/.* $1=([0-9]+).*/\1/"; }
 
+# play <host> <inventory> <strategy> <log> <what>: one run of site.yml; sets
+# took (seconds), run_changed and run_tasks (ok + skipped); stops the benchmark,
+# naming <what>, if the run fails.
+play() {
+  local t0 line
+  t0=$(now)
+  ANSIBLE_STRATEGY=$3 ANSIBLE_HOST_KEY_CHECKING=False ansible-playbook -i "$2" playbooks/site.yml > "$4" 2>&1 \
+    || { tail -40 "$4"; echo "bench: $5 failed" >&2; exit 1; }
+  took=$(echo "$(now) - $t0" | bc)
+  line=$(recap "$1" "$4")
+  run_changed=$(echo "$line" | field changed)
+  run_tasks=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+}
+
 declare -A converge settled idle changed tasks ssh_idle ssh_changed ssh_tasks
 for strategy in "${strategies[@]}"; do
   host="$prefix-${strategy//_/-}"
   inventory "$host"
   start "$host"
   log="$work/$host"
-  t0=$(now)
-  ANSIBLE_STRATEGY=$strategy ansible-playbook -i "$log/hosts.yml" playbooks/site.yml > "$log/run1.log" 2>&1 \
-    || { tail -40 "$log/run1.log"; echo "bench: the first converge ($strategy) failed" >&2; exit 1; }
-  t1=$(now)
-  converge[$strategy]=$(echo "$t1 - $t0" | bc)
+  play "$host" "$log/hosts.yml" "$strategy" "$log/run1.log" "the first converge ($strategy)"
+  converge[$strategy]=$took
   settled[$strategy]=$(settle "$host")
-  t1=$(now)
-  ANSIBLE_STRATEGY=$strategy ansible-playbook -i "$log/hosts.yml" playbooks/site.yml > "$log/run2.log" 2>&1 \
-    || { tail -40 "$log/run2.log"; echo "bench: the second run ($strategy) failed" >&2; exit 1; }
-  t2=$(now)
-  idle[$strategy]=$(echo "$t2 - $t1" | bc)
-  line=$(recap "$host" "$log/run2.log")
-  changed[$strategy]=$(echo "$line" | field changed)
-  tasks[$strategy]=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+  play "$host" "$log/hosts.yml" "$strategy" "$log/run2.log" "the second run ($strategy)"
+  idle[$strategy]=$took changed[$strategy]=$run_changed tasks[$strategy]=$run_tasks
   last_host=$host
 done
 
@@ -139,16 +144,9 @@ done
 host="$prefix-${strategies[0]//_/-}"
 ssh_inventory "$host"
 for strategy in "${strategies[@]}"; do
-  log="$work/$host"
-  t1=$(now)
-  ANSIBLE_STRATEGY=$strategy ANSIBLE_HOST_KEY_CHECKING=False \
-    ansible-playbook -i "$log/hosts-ssh.yml" playbooks/site.yml > "$log/run-ssh-$strategy.log" 2>&1 \
-    || { tail -40 "$log/run-ssh-$strategy.log"; echo "bench: the idle run over SSH ($strategy) failed" >&2; exit 1; }
-  t2=$(now)
-  ssh_idle[$strategy]=$(echo "$t2 - $t1" | bc)
-  line=$(recap "$host" "$log/run-ssh-$strategy.log")
-  ssh_changed[$strategy]=$(echo "$line" | field changed)
-  ssh_tasks[$strategy]=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+  play "$host" "$work/$host/hosts-ssh.yml" "$strategy" "$work/$host/run-ssh-$strategy.log" \
+    "the idle run over SSH ($strategy)"
+  ssh_idle[$strategy]=$took ssh_changed[$strategy]=$run_changed ssh_tasks[$strategy]=$run_tasks
 done
 
 echo
@@ -173,15 +171,10 @@ $short && exit 0
 host="$prefix-${strategies[0]//_/-}"
 sed 's/ansible_connection: podman_pipelined/ansible_connection: containers.podman.podman/' \
   "$work/$host/hosts.yml" > "$work/$host/hosts-podman.yml"
-t1=$(now)
-ANSIBLE_STRATEGY=linear ansible-playbook -i "$work/$host/hosts-podman.yml" playbooks/site.yml \
-  > "$work/$host/run-podman.log" 2>&1 \
-  || { tail -40 "$work/$host/run-podman.log"; echo "bench: the idle run over containers.podman.podman failed" >&2; exit 1; }
-t2=$(now)
-line=$(recap "$host" "$work/$host/run-podman.log")
-n=$(( $(echo "$line" | field ok) + $(echo "$line" | field skipped) ))
+play "$host" "$work/$host/hosts-podman.yml" linear "$work/$host/run-podman.log" \
+  "the idle run over containers.podman.podman"
 printf '  %-34s %22.1f   (changed %s, %.3f s per task; linear)\n' "idle re-run, collection's podman" \
-  "$(echo "$t2 - $t1" | bc)" "$(echo "$line" | field changed)" "$(echo "scale=4; ($t2 - $t1) / $n" | bc)"
+  "$took" "$run_changed" "$(echo "scale=4; $took / $run_tasks" | bc)"
 
 # The floor: the packages the converge installed, with apt-get alone, on the same image.
 packages=$(podman exec "$last_host" sh -c "apt-mark showmanual" | tr '\n' ' ')
