@@ -150,7 +150,8 @@ def _strings(node, key=None):
 
 
 def _tasks(node):
-    """Every task/block dict in a task list, recursively."""
+    """Every task/block dict in a task list, recursively, and every check of a gialai.mail.checks task
+    (a check defines its own ``vars:`` and ``loop_var``, as a task does)."""
     if isinstance(node, list):
         for t in node:
             yield from _tasks(t)
@@ -159,6 +160,8 @@ def _tasks(node):
         for k in ("block", "rescue", "always"):
             if k in node:
                 yield from _tasks(node[k])
+        for check in (node.get("gialai.mail.checks") or {}).get("checks") or []:
+            yield check
 
 
 def _defined(role: pathlib.Path) -> set[str]:
@@ -177,7 +180,7 @@ def _defined(role: pathlib.Path) -> set[str]:
             for mod in ("set_fact", "ansible.builtin.set_fact"):
                 if isinstance(task.get(mod), dict):
                     names.update(k for k in task[mod] if k != "cacheable")
-            loop_var = (task.get("loop_control") or {}).get("loop_var")
+            loop_var = (task.get("loop_control") or {}).get("loop_var") or task.get("loop_var")
             if loop_var:
                 names.add(loop_var)
     return names
