@@ -36,6 +36,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import changed_counts, target_for  # noqa: E402
+from tests.helpers.labdata import lab_mail  # noqa: E402
 from tests.helpers.mailclient import IMAPS  # noqa: E402
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
@@ -104,7 +105,8 @@ def main() -> int:
         vault = yaml.safe_load((work / "group_vars" / "all" / "vault.yml").read_text())
         generated, passwords = generate(args.accounts, mail["mail_domains"][0])
         (work / "group_vars" / "all" / "zz_bench.yml").write_text(yaml.safe_dump(
-            {"mail_accounts": mail["mail_accounts"] + generated,
+            # the lab's accounts (its directory, rendered) listed literally, plus the generated ones
+            {"mail_accounts": lab_mail()["accounts"] + generated,
              "vault_mail_passwords": {**vault["vault_mail_passwords"], **passwords}}, allow_unicode=True))
 
         first, changed1, _ = playbook(work / "hosts.yml", env)

@@ -12,12 +12,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-import yaml
-
+from .labdata import LAB_VARS, lab_mail  # noqa: F401  (LAB_VARS: for the tests that import it from here)
 from .mailclient import Target
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-LAB_VARS = ROOT / "inventories" / "lab" / "group_vars" / "all"
 
 
 def podman_env() -> dict:
@@ -63,14 +61,13 @@ class LabData:
 
 
 def load_lab_data() -> LabData:
-    mail = yaml.safe_load((LAB_VARS / "mail.yml").read_text())
-    vault = yaml.safe_load((LAB_VARS / "vault.yml").read_text())
+    mail = lab_mail()  # the lab's directory, rendered as playbooks/group_vars/all/mail.yml renders it
     return LabData(
-        domains=mail["mail_domains"],
-        hostname=mail["mail_hostname"],
-        accounts=[a["address"] for a in mail["mail_accounts"]],
-        aliases=mail.get("mail_aliases", []),
-        passwords=vault["vault_mail_passwords"],
+        domains=mail["domains"],
+        hostname=mail["hostname"],
+        accounts=[a["address"] for a in mail["accounts"]],
+        aliases=mail["aliases"],
+        passwords=mail["passwords"],
     )
 
 

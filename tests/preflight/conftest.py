@@ -34,10 +34,18 @@ def run_site(tmp_path):
         inv = tmp_path / "inventory"
         shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
         if mail_overrides:
+            # Data in the inventory's group_vars/all; a value the mail_* layer binds
+            # (playbooks/group_vars/all/mail.yml, which outranks an inventory's
+            # group_vars/all) where an inventory overrides it: the host's host_vars.
+            layer = yaml.safe_load((ROOT / "playbooks" / "group_vars" / "all" / "mail.yml").read_text())
             path = inv / "group_vars" / "all" / "mail.yml"
             data = yaml.safe_load(path.read_text())
-            data.update(mail_overrides)
+            data.update({k: v for k, v in mail_overrides.items() if k not in layer})
             path.write_text(yaml.safe_dump(data, allow_unicode=True))
+            bound = {k: v for k, v in mail_overrides.items() if k in layer}
+            if bound:
+                (inv / "host_vars").mkdir()
+                (inv / "host_vars" / "mail.gialai.gov.vn.yml").write_text(yaml.safe_dump(bound, allow_unicode=True))
         children = {group: {"hosts": {"mail.gialai.gov.vn": None}} for group in groups}
         for group, names in (extra_hosts or {}).items():
             children.setdefault(group, {"hosts": {}})["hosts"].update(dict.fromkeys(names))

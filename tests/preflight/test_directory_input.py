@@ -1,4 +1,4 @@
-"""The lab described as agencies and people (inventories/lab/files/directory.yml)
+"""The lab, described as agencies and people (inventories/lab/group_vars/all/mail.yml),
 goes through the preflight checks of site.yml and accounts.yml; bad directory data
 stops the run before any host is contacted, naming the person."""
 
@@ -11,7 +11,8 @@ import yaml
 
 from conftest import ROOT
 
-DIRECTORY = yaml.safe_load((ROOT / "inventories" / "lab" / "files" / "directory.yml").read_text())
+DIRECTORY = yaml.safe_load((ROOT / "inventories" / "lab" / "group_vars" / "all" / "mail.yml").read_text())
+assert "mail_agencies" in DIRECTORY and "mail_accounts" not in DIRECTORY, "the lab is a directory"
 DEPLOY_PLAYS = ("PLAY [Deploy the mail hosts]", "PLAY [Apply the account changes]")
 
 

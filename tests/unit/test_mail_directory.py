@@ -547,15 +547,43 @@ def _render(path):
         lists=data.get("mail_lists"), aliases=data.get("mail_extra_aliases"))
 
 
+# The lab's accounts and aliases as the Molecule tests expect them (the literal lists the
+# lab inventory held before it described itself as a directory, as production does).
+LAB_ACCOUNTS = [
+    {"address": "postmaster@gialai.gov.vn", "name": "Quản trị hệ thống thư", "agency": "VP"},
+    {"address": "vanphong@gialai.gov.vn", "name": "Văn phòng UBND tỉnh", "agency": "VP",
+     "senders": ["hoatt@gialai.gov.vn"]},
+    {"address": "locnv@gialai.gov.vn", "name": "Nguyễn Văn Lộc", "agency": "VP"},
+    {"address": "hoatt@gialai.gov.vn", "name": "Trần Thị Hoa", "agency": "VP"},
+    {"address": "luutru@gialai.gov.vn", "name": "Lưu trữ", "agency": "VP-LT", "quota": "1M"},
+    {"address": "tamlt@gialai.gov.vn", "name": "Lê Thị Tâm", "agency": "VP", "state": "suspended"},
+    {"address": "hungpv@gialai.gov.vn", "name": "Phạm Văn Hùng", "agency": "VP", "state": "departed",
+     "departed_on": "2026-10-01"},
+    {"address": "namtq@gialai.gov.vn", "name": "Trần Quốc Nam", "agency": "VP", "state": "revoked"},
+]
+_TEAM = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
+LAB_ALIASES = [
+    {"address": "lanhdao@gialai.gov.vn", "to": ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"], "posting": "internal"},
+    {"address": "toantinh@gialai.gov.vn", "to": _TEAM, "posting": "senders",
+     "posting_senders": ["vanphong@gialai.gov.vn"]},
+    {"address": "hanhchinh@gialai.gov.vn", "to": ["vanphong@gialai.gov.vn"],
+     "senders": ["vanphong@gialai.gov.vn", "hoatt@gialai.gov.vn"], "posting": "public"},
+    {"address": "vp@gialai.gov.vn", "to": _TEAM, "posting": "members"},
+]
+
+
 @pytest.mark.control("ACC-07")
 def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
-    """inventories/lab/files/directory.yml == the literal lists of the lab's mail.yml."""
-    lab_vars = ROOT / "inventories" / "lab" / "group_vars" / "all"
-    lab = yaml.safe_load((lab_vars / "mail.yml").read_text())
-    vault = yaml.safe_load((lab_vars / "vault.yml").read_text())["vault_mail_passwords"]
-    data, directory = _render(ROOT / "inventories" / "lab" / "files" / "directory.yml")
-    assert data["mail_accounts"] == "{{ mail_directory_result.accounts }}"
-    derived = directory["accounts"]
+    """The lab's directory (inventories/lab/group_vars/all/mail.yml), rendered as the
+    mail_* layer renders it (tests/helpers/labdata.py), gives exactly the accounts,
+    quotas, passwords, aliases and agency tree the Molecule tests expect."""
+    from tests.helpers.labdata import inventory_mail, render
+
+    data = inventory_mail()
+    assert "mail_accounts" not in data and "mail_aliases" not in data and "mail_agency_parents" not in data, \
+        "the lab lists no accounts: they come from its directory, as production's do"
+    lab = render(data)
+    derived = lab["accounts"]
 
     # The same mailboxes with the same fields the roles read (every consumer sorts by address),
     # the same agency (restores by agency); the directory adds only role and shared.
@@ -563,29 +591,26 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
         return {k: v for k, v in account.items() if k not in ("role", "shared")}
 
     assert sorted(map(project, derived), key=lambda a: a["address"]) == sorted(
-        lab["mail_accounts"], key=lambda a: a["address"])
+        LAB_ACCOUNTS, key=lambda a: a["address"])
     assert {a["address"]: a.get("role") for a in derived if a.get("role") != "staff"} == {
         "postmaster@gialai.gov.vn": None, "vanphong@gialai.gov.vn": None, "luutru@gialai.gov.vn": None,
         "locnv@gialai.gov.vn": "leader", "hoatt@gialai.gov.vn": "leader"}
-    assert directory["collisions"] == []
+    assert lab["collisions"] == []
 
     # The same lifecycle and the same passwords (from the vault by address) on the lab's date.
-    date = lab["mail_lifecycle_date"]
-    old = mail_apply_lifecycle(lab["mail_accounts"], date, 6, 12, passwords=vault)
-    new = mail_apply_lifecycle(derived, date, 6, 12, passwords=vault)
+    vault = data["vault_mail_passwords"]
+    old = mail_apply_lifecycle(LAB_ACCOUNTS, data["mail_lifecycle_date"], None, None, passwords=vault)
     keys = ("address", "password", "quota", "effective_state", "login", "receive", "send", "action", "due")
-    assert sorted(({k: a.get(k) for k in keys} for a in new), key=lambda a: a["address"]) == sorted(
+    assert sorted(({k: a.get(k) for k in keys} for a in lab["effective"]), key=lambda a: a["address"]) == sorted(
         ({k: a.get(k) for k in keys} for a in old), key=lambda a: a["address"])
+    assert {a["address"]: a["effective_state"] for a in lab["effective"]}["hungpv@gialai.gov.vn"] == "retained"
 
     # The same aliases, in the same order, with the same targets and senders.
-    assert mail_directory_aliases(directory, new) == lab["mail_aliases"]
+    assert lab["aliases"] == LAB_ALIASES
 
     # The same agency tree, hence the same mailboxes per agency for restores.
-    assert directory["agency_parents"] == lab["mail_agency_parents"] == {"VP": None, "VP-LT": "VP"}
-    assert data["mail_agency_parents"] == "{{ mail_directory_result.agency_parents }}"
-    assert data["backup_agencies"] == lab["backup_agencies"]
-    assert mail_agency_mailboxes(new, directory["agency_parents"]) == mail_agency_mailboxes(
-        old, lab["mail_agency_parents"]) == {
+    assert lab["agency_parents"] == {"VP": None, "VP-LT": "VP"}
+    assert mail_agency_mailboxes(lab["effective"], lab["agency_parents"]) == {
         "VP": ["hoatt@gialai.gov.vn", "hungpv@gialai.gov.vn", "locnv@gialai.gov.vn", "luutru@gialai.gov.vn",
                "namtq@gialai.gov.vn", "postmaster@gialai.gov.vn", "tamlt@gialai.gov.vn", "vanphong@gialai.gov.vn"],
         "VP-LT": ["luutru@gialai.gov.vn"]}
@@ -595,7 +620,7 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
 def test_production_directory_renders():
     data, directory = _render(ROOT / "inventories" / "production" / "group_vars" / "all" / "mail.yml")
     accounts = by_address(directory)
-    assert data["mail_accounts"] == "{{ mail_directory_result.accounts }}"
+    assert "mail_accounts" not in data, "derived from the directory by playbooks/group_vars/all/mail.yml"
     assert "postmaster@gialai.gov.vn" in accounts and "vanphong@gialai.gov.vn" in accounts
     vault = yaml.safe_load((ROOT / "inventories" / "production" / "group_vars" / "all" / "vault.yml").read_text())
     assert sorted(vault["vault_mail_passwords"]) == sorted(accounts), "a password placeholder per mailbox"

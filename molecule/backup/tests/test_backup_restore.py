@@ -28,6 +28,7 @@ from passlib.hash import bcrypt
 from conftest import BACKUP, ROOT, STORE, store_host
 from tests.helpers import dkim
 from tests.helpers.lab import podman, target_for
+from tests.helpers.labdata import lab_mail
 from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
@@ -732,8 +733,7 @@ def test_restore_of_one_agency_brings_back_its_sub_units_and_nothing_else(lab):
     # The agency VP: every mailbox of VP and of its sub-unit.
     result = playbook("restore.yml", "--limit", STORE, "-e", "backup_restore_scope=agency:VP")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    agency_of = {a["address"]: a.get("agency") for a in yaml.safe_load(
-        (ROOT / "inventories/lab/group_vars/all/mail.yml").read_text())["mail_accounts"]}
+    agency_of = {a["address"]: a.get("agency") for a in lab_mail()["accounts"]}
     vp = [user for user in expected if agency_of[user] in ("VP", "VP-LT")]
     assert sorted(vp) == sorted(expected), "every mailbox the rebuild proved belongs to VP or VP-LT"
     now = mailbox_digests(target, lab, vp)

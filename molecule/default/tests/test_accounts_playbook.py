@@ -13,9 +13,9 @@ import imaplib
 import os
 
 import pytest
-import yaml
 
-from tests.helpers.lab import LAB_VARS, changed_counts, load_lab_data, podman_env, run_site, target_for
+from tests.helpers.lab import changed_counts, load_lab_data, podman_env, run_site, target_for
+from tests.helpers.labdata import lab_mail
 from tests.helpers.mailclient import (IMAPS, imap_closed_by_server, imap_idle, imap_idle_end, imap_wait_for,
                                       make_message, smtp_send)
 from tests.helpers.podman_host import podman_host
@@ -33,7 +33,7 @@ BYSTANDER = "locnv@gialai.gov.vn"
 
 def _accounts_with_new_one() -> list[dict]:
     """The lab's accounts plus a new one, with SUSPENDED suspended."""
-    accounts = yaml.safe_load((LAB_VARS / "mail.yml").read_text())["mail_accounts"]
+    accounts = lab_mail()["accounts"]  # the lab's directory, as the mail_* layer renders it
     accounts = [dict(a, state="suspended") if a["address"] == SUSPENDED else a for a in accounts]
     return accounts + [{"address": NEW, "name": "Thư viện tỉnh", "password": NEW_PASSWORD}]
 
