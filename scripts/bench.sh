@@ -14,7 +14,8 @@
 #                             Mitogen-converged host; last, clamd's load time and
 #                             memory with a generated signature database the size
 #                             of the official one (scripts/bench_clamd_db.py, in a
-#                             container of its own).
+#                             container of its own); and the wall time of the
+#                             preflight cases (tests/preflight) on every core.
 #   scripts/bench.sh --short  (part of make test, so the benchmark cannot rot unseen)
 #                             one converge, one idle re-run and one idle re-run over
 #                             SSH with sudo, with the default strategy
@@ -206,3 +207,11 @@ ANSIBLE_STRATEGY=${strategies[0]} python3 scripts/bench_accounts.py --container 
 # (made here when missing: `make images` builds only the bare ones).
 scripts/build-images.sh trixie-mail
 python3 scripts/bench_clamd_db.py
+
+# The preflight cases (tests/preflight: each one a site.yml run with one bad input,
+# stopped before any host is contacted), on every core, as `make test` runs them.
+t0=$(now)
+pytest -q -n "$(nproc)" tests/preflight > "$work/preflight.log" 2>&1 \
+  || { tail -30 "$work/preflight.log"; echo "bench: the preflight cases failed" >&2; exit 1; }
+printf '  %-34s %22.1f   (%s)\n' "preflight cases, wall (s)" "$(echo "$(now) - $t0" | bc)" \
+  "$(grep -Eo '[0-9]+ passed' "$work/preflight.log" | tail -1) on $(nproc) cores"
