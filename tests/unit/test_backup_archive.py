@@ -20,7 +20,7 @@ import pytest
 from tests.helpers.restic import RESTIC, needs_restic
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOL = ROOT / "roles" / "backup" / "files" / "mail-backup-tool"
+TOOL = ROOT / "roles" / "backup_client" / "files" / "mail-backup-tool"
 pytestmark = [
     needs_restic,
     pytest.mark.control("BAK-09"),

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOL = ROOT / "roles" / "backup" / "files" / "mail-backup-tool"
+TOOL = ROOT / "roles" / "backup_client" / "files" / "mail-backup-tool"
 pytestmark = pytest.mark.control("BAK-08")
 BOXES = ("vanphong@gialai.gov.vn", "luutru@gialai.gov.vn", "sonoivu@gialai.gov.vn")
 SCOPE = "mailboxes:VanPhong@gialai.gov.vn, luutru@gialai.gov.vn"  # any case, spaces after commas

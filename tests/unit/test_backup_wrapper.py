@@ -18,7 +18,7 @@ import pytest
 from tests.helpers.restic import needs_restic
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "roles" / "backup" / "templates" / "usr" / "local" / "sbin" / "mail-restic.j2"
+TEMPLATE = ROOT / "roles" / "backup_client" / "templates" / "usr" / "local" / "sbin" / "mail-restic.j2"
 pytestmark = [
     needs_restic,
     pytest.mark.control("CFG-04"),

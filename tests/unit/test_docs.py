@@ -16,7 +16,7 @@ DOT = DOCS / "architecture.dot"
 SVG = DOCS / "architecture.svg"
 # The line `make docs` writes into the SVG, right after the XML declaration.
 SOURCE_LINE = re.compile(r"<!-- source: docs/architecture\.dot sha256 ([0-9a-f]{64}) -->")
-# Repository paths named in backticks: `roles/backup/defaults/main.yml`, `plugins/plugin_utils/`.
+# Repository paths named in backticks: `roles/backup_client/defaults/main.yml`, `plugins/plugin_utils/`.
 TOP_DIRS = ("roles", "playbooks", "plugins", "tests", "molecule", "inventories", "scripts", "docs", ".config")
 PATH_IN_BACKTICKS = re.compile(r"`((?:%s)/[^`\s<>*{}]*)`" % "|".join(re.escape(d) for d in TOP_DIRS))
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")

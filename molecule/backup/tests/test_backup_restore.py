@@ -552,13 +552,13 @@ def test_backup_tasks_on_the_host_never_print_the_repository_passwords(lab, tmp_
     # config.yml: open each repository with the inventory's password, then write its password file
     result, out = run_vvv("site.yml", "--limit", STORE, "--tags", "backup_config", tmp_path=tmp_path, **linear)
     assert result.returncode == 0, out[-5000:]
-    assert "TASK [backup : Open each repository" in out and "RUN [" in out, out[-3000:]
+    assert "TASK [backup_client : Open each repository" in out and "RUN [" in out, out[-3000:]
     no_secret(out, secrets)
     # restore.yml: open, find the snapshot, restore (one mailbox that is complete: nothing is added)
     result, out = run_vvv("restore.yml", "--limit", STORE, "-e", f"backup_restore_scope=mailbox:{USERS[0]}",
                           tmp_path=tmp_path, **linear)
     assert result.returncode == 0, out[-5000:]
-    assert "TASK [backup : Restore the snapshot's part" in out, out[-3000:]
+    assert "TASK [backup_client : Restore the snapshot's part" in out, out[-3000:]
     no_secret(out, secrets)
 
 
