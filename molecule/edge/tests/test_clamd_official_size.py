@@ -25,7 +25,6 @@ import smtplib
 import pytest
 
 from tests.helpers import clamav_db
-from tests.helpers.lab import journal_after, journal_mark
 from tests.helpers.mailclient import make_message, smtp_send
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -126,9 +125,7 @@ def test_clamd_starts_from_an_official_size_database_and_serves(edge, evidence):
         db = json.loads(made.stdout.strip().splitlines()[-1])
         name, body = db["marker"]
         marked = b"header " + bytes.fromhex(body) + b" trailer"  # holds the last generated signature's bytes
-        mark = journal_mark(host)
         got = _start_and_scan(host, eicar(), clean, marked)
-        loaded = journal_after(host, mark, "signatures", unit=UNIT)
         eicar_answer, clean_answer, marked_answer = got["answers"]
         # what clamd answers on its socket, as clamav-milter asks it
         assert eicar_answer.startswith("stream: Lab.Eicar-Test-") and eicar_answer.endswith(" FOUND"), got
@@ -146,8 +143,7 @@ def test_clamd_starts_from_an_official_size_database_and_serves(edge, evidence):
                    f"restart until PONG {got['start_seconds']:.1f} s, resident {got['rss_kb'] / 1024:.0f} MiB "
                    f"(peak {got['peak_kb'] / 1024:.0f} MiB)")
         REPORT.parent.mkdir(exist_ok=True)
-        REPORT.write_text(figures + "\n" + "".join(f"  clamd: {line}\n" for line in loaded.splitlines()
-                                                   if "signatures" in line.lower())[:2000])
+        REPORT.write_text(figures + "\n")
         evidence(figures)
         evidence(f"INSTREAM: EICAR -> {eicar_answer}; clean -> {clean_answer}; {name}'s bytes -> {marked_answer}")
         evidence(f"SMTP 25: {name}'s bytes attached -> {code} {text}")
