@@ -5,10 +5,10 @@
 
 The official database (main + daily + bytecode: about 8.7 million signatures in 2025-2026,
 most of them hashes of files) cannot be downloaded here: the ClamAV mirror is unreachable.
-So this builds one of the same size locally, in a scratch directory: --hdb generated MD5
-file hashes (bench.hdb, `MD5:size:name`, sizes drawn from 100,000) and --ndb generated body signatures (bench.ndb,
-`name:0:*:hex`, 16-32 random bytes each, which go into clamd's Aho-Corasick trie), plus the
-lab's EICAR signatures. It starts clamd on it in a throw-away container of the lab image
+So this builds one of the same size locally, in a scratch directory, with the generator the
+edge scenario's test also uses (tests/helpers/clamav_db.py): --hdb generated MD5 file hashes
+(bench.hdb) and --ndb generated body signatures (bench.ndb), plus the lab's EICAR signatures.
+It starts clamd on it in a throw-away container of the lab image
 (the roles' packages, no configuration: scripts/build-images.sh trixie-mail), with its own
 clamd.conf and socket, and prints:
 
@@ -17,13 +17,13 @@ clamd.conf and socket, and prints:
 - clamd's resident memory once loaded (VmRSS) and its peak while loading (VmHWM);
 - that the loaded database still finds EICAR (INSTREAM), so the figures are of a working clamd.
 
-Generated hashes never match a real file, and hash signatures cost clamd less than the
-official mix of body, logical and bytecode signatures: read the figures as a lower bound
-for the official database (whose own clamd reports ~1-1.5 GB, roles/clamav/defaults).
+Read the figures as a lower bound for the official database (whose own clamd reports
+~1-1.5 GB, roles/clamav/defaults): see tests/helpers/clamav_db.py.
 The container and the scratch directory are removed afterwards, whatever happens.
 
 Prints figures and asserts nothing. scripts/bench.sh (make bench, the full form only) runs
-it; it is never part of the test suite (a minute or more of one core, ~1 GB of memory).
+it. The edge scenario's test_clamd_official_size.py loads the same database into its mail
+host's own clamd (the role's configuration) and checks that it serves.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import pathlib
-import random
 import shutil
 import subprocess
 import sys
@@ -40,9 +39,12 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import clamav_db  # noqa: E402
+
 LAB_SIGNATURES = ROOT / "inventories" / "lab" / "files" / "clamav"
 DB = "/var/lib/clamav-bench"
-SIZES = 100_000  # distinct file sizes among the generated hashes
 
 # Runs inside the container: starts clamd, polls its socket, reads its memory, scans EICAR.
 PROBE = r"""
@@ -121,19 +123,8 @@ def podman(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def write_database(directory: pathlib.Path, hdb: int, ndb: int, seed: int) -> int:
-    """bench.hdb and bench.ndb with generated signatures, and the lab's EICAR ones; returns bytes written."""
-    rng = random.Random(seed)
-    # File sizes from a pool, as in the official database (many signatures share a size): clamd
-    # keeps one table per size, and 8 million distinct sizes overflow its memory pool (mpool_malloc
-    # refuses 128 MiB).
-    sizes = [rng.randrange(64, 1 << 24) for _ in range(SIZES)]
-    with open(directory / "bench.hdb", "w", encoding="ascii", buffering=1 << 20) as out:
-        for start in range(0, hdb, 100_000):
-            out.write("".join(f"{rng.getrandbits(128):032x}:{rng.choice(sizes)}:Bench.Hash-{i}\n"
-                              for i in range(start, min(hdb, start + 100_000))))
-    with open(directory / "bench.ndb", "w", encoding="ascii", buffering=1 << 20) as out:
-        for i in range(ndb):
-            out.write(f"Bench.Body-{i}:0:*:{rng.randbytes(rng.randrange(16, 33)).hex()}\n")
+    """The generated database (tests/helpers/clamav_db.py) and the lab's EICAR signatures; returns bytes written."""
+    clamav_db.write_database(directory, hdb, ndb, seed)
     for path in LAB_SIGNATURES.glob("lab-eicar.*"):
         shutil.copy(path, directory / path.name)
     return sum(p.stat().st_size for p in directory.iterdir())
@@ -141,8 +132,8 @@ def write_database(directory: pathlib.Path, hdb: int, ndb: int, seed: int) -> in
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hdb", type=int, default=8_000_000, help="generated MD5 hash signatures (bench.hdb)")
-    parser.add_argument("--ndb", type=int, default=200_000, help="generated body signatures (bench.ndb)")
+    parser.add_argument("--hdb", type=int, default=clamav_db.HDB, help="generated MD5 hash signatures (bench.hdb)")
+    parser.add_argument("--ndb", type=int, default=clamav_db.NDB, help="generated body signatures (bench.ndb)")
     parser.add_argument("--image", default=os.environ.get("MAIL_IMAGE_DEBIAN13_MAIL", "localhost/debian13-mail:latest"))
     parser.add_argument("--timeout", type=float, default=900, help="seconds clamd may take to load")
     parser.add_argument("--seed", type=int, default=1)

@@ -18,6 +18,7 @@ from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # 
 from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
+from tests.helpers import exclusive  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 SCENARIO = pathlib.Path(__file__).resolve().parents[1]
@@ -46,6 +47,28 @@ def pytest_collection_modifyitems(session, config, items):  # noqa: F811 (extend
         if who in names:
             item.user_properties.append(("conformance_host", names[who]))
     _conformance.pytest_collection_modifyitems(session, config, items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):  # noqa: F811 (extends the plugin's)
+    _conformance.pytest_configure(config)
+    # The `exclusive` marker (a test that changes what the others see). This scenario verifies
+    # on one worker, so nothing is locked; under pytest-xdist such a test would run alone.
+    exclusive.configure(config)
+
+
+def pytest_sessionstart(session):
+    (ROOT / "reports" / "clamd-official-size.txt").unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)
+    """The conformance summary, then clamd's figures with the official-size database."""
+    _conformance.pytest_terminal_summary(terminalreporter, exitstatus, config)
+    figures = ROOT / "reports" / "clamd-official-size.txt"
+    if figures.exists():
+        terminalreporter.section("clamd with a database the size of the official one (AV-08)")
+        for line in figures.read_text().splitlines():
+            terminalreporter.write_line(line)
 
 
 @dataclass
