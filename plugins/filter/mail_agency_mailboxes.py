@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: mail_agency_mailboxes
 short_description: the mailboxes of each agency and all its sub-units, for a restore by agency
 description:
-  - For the backup role's C(backup_agencies). Returns {code, sorted addresses} for every code of
+  - For the backup_client role's C(backup_agencies). Returns {code, sorted addresses} for every code of
     O(parents) (in its order) - the accounts whose C(agency) is that code or any of its sub-units,
     to any depth.
   - Codes match case-insensitively; the result uses the codes as written in O(parents).

@@ -10,7 +10,7 @@ short_description: copies of the accounts with their lifecycle merged in
 description:
   - Each copy keeps every field it had (password included, so the result goes to the roles as-is)
     and gains C(effective_state), C(login), C(receive), C(send), C(action) and C(due) from
-    C(mail_lifecycle). This is what the inventory hands to the postfix, dovecot and backup roles.
+    C(mail_lifecycle). This is what the inventory hands to the postfix, dovecot and backup_client roles.
   - With O(passwords), an account that has neither C(password) nor C(password_hash) takes its
     password from it (by address, case-insensitively) - one lookup per account instead of one
     template per account, which is what keeps 10,000 accounts fast.

@@ -56,7 +56,7 @@ description:
     members that can receive according to C(mail_apply_lifecycle), which is the filter
     C(mail_directory_aliases).
   - "C(agency_parents) is the agency tree for the filter C(mail_agency_mailboxes): the mailboxes of
-    an agency and all its sub-units, which the backup role restores by agency."
+    an agency and all its sub-units, which the backup_client role restores by agency."
 positional: _input, people, domains
 options:
   _input:

@@ -17,7 +17,7 @@ default_quota_class=None, lists=None, aliases=None, roles=None)``
     address). Order and ``senders`` are kept.
 
 ``mail_agency_mailboxes(accounts, parents)``
-    The mailboxes of each agency, for a restore by agency (the backup role's
+    The mailboxes of each agency, for a restore by agency (the backup_client role's
     ``backup_agencies``): ``accounts`` are effective accounts (the output of
     ``mail_apply_lifecycle``; each may carry ``agency``, a code), ``parents``
     the mapping code -> parent code or null of every agency and sub-unit

@@ -103,7 +103,7 @@ DROP_IN = "/etc/ssh/sshd_config.d/99-test-probe.conf"
 
 @pytest.mark.control("SSH-03")
 def test_drop_ins_add_match_blocks_but_cannot_weaken_the_global_settings(mail):
-    # sshd_config ends with the Include other roles (the backup role's Match block) rely on
+    # sshd_config ends with the Include other roles (the backup_server role's Match block) rely on
     lines = [line for line in mail.host.file("/etc/ssh/sshd_config").content_string.splitlines()
              if line.strip() and not line.startswith("#")]
     assert lines[-1] == "Include /etc/ssh/sshd_config.d/*.conf", lines[-3:]
