@@ -3,7 +3,9 @@
 # base .config/molecule/config.yml), MOLECULE_JOBS at
 # a time (default: all at once; scenarios use their own containers and
 # networks), each into reports/molecule/<name>.log. Prints every log when it is
-# done, then a summary with wall times; exits non-zero if any scenario failed.
+# done, then a summary with wall times, each step's too (the seconds from
+# Molecule's "<step>: Executing" line to its "Executed" line, recorded as they
+# appear in reports/molecule/<name>.steps); exits non-zero if any scenario failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=reports/molecule
@@ -11,11 +13,38 @@ mkdir -p "$logs"
 jobs_max=${MOLECULE_JOBS:-$#}
 start_all=$(date +%s)
 
+# Copies Molecule's output to the log; notes the time of each step's start and
+# end ("<epoch> <step> start|end") in the .steps file.
+stamp_steps() {
+  local line plain
+  : >"$1"
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case $line in
+      *": "*Execut*)
+        plain=$(printf '%s' "$line" | sed 's/\x1b\[[0-9;]*m//g')
+        if [[ $plain =~ ➜\ ([a-z_]+):\ Executing$ ]]; then
+          echo "$(date +%s) ${BASH_REMATCH[1]} start" >>"$1"
+        elif [[ $plain =~ ➜\ ([a-z_]+):\ Executed: ]]; then
+          echo "$(date +%s) ${BASH_REMATCH[1]} end" >>"$1"
+        fi ;;
+    esac
+  done
+}
+
+# "create 61 s, converge 553 s, ..." from a .steps file (a step run twice, as
+# destroy is, is summed).
+step_times() {
+  awk '$3 == "start" { t[$2] = $1; if (!($2 in d)) { order[++n] = $2; d[$2] = 0 } }
+       $3 == "end" && ($2 in t) { d[$2] += $1 - t[$2]; delete t[$2] }
+       END { for (i = 1; i <= n; i++) printf "%s%s %d", (i > 1 ? ", " : ""), order[i], d[order[i]] }' "$1"
+}
+
 run_one() {
   local s=$1 t0 rc
   t0=$(date +%s)
-  molecule -c .config/molecule/config.yml test -s "$s" >"$logs/$s.log" 2>&1
-  rc=$?
+  PYTHONUNBUFFERED=1 molecule -c .config/molecule/config.yml test -s "$s" 2>&1 | stamp_steps "$logs/$s.steps" >"$logs/$s.log"
+  rc=${PIPESTATUS[0]}
   echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
 }
 
@@ -61,6 +90,6 @@ echo "== Molecule summary (wall $(( $(date +%s) - start_all )) s, ${jobs_max} at
 for s in "$@"; do
   read -r rc secs <"$logs/$s.result" || { rc=1; secs=?; }
   if [ "$rc" = 0 ]; then verdict=passed; else verdict="FAILED (rc $rc)"; failed=1; fi
-  printf '   %-12s %-16s %5s s\n' "$s" "$verdict" "$secs"
+  printf '   %-12s %-16s %5s s   steps (s): %s\n' "$s" "$verdict" "$secs" "$(step_times "$logs/$s.steps" 2>/dev/null)"
 done
 exit $failed
