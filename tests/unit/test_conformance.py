@@ -87,6 +87,23 @@ def test_every_ci_suite_collects(collected):
         assert got["items"], f"{suite}: no test carrying a control was collected"
 
 
+def test_the_ci_suites_are_the_suites_make_test_runs():
+    """A control counts as proven in CI_SUITES only: each must be a suite the test command
+    (`make test`, which CI's .ci/run runs) runs, through `make unit`, `make preflight` or a
+    scenario of SCENARIOS, and every suite it runs must be counted."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    scenarios = re.search(r"^SCENARIOS \?= (.+)$", makefile, re.M).group(1).split()
+    test = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "$(MAKE) --no-print-directory unit" in test and "$(MAKE) --no-print-directory preflight" in test, test
+    assert "scripts/molecule-all.sh $(SCENARIOS)" in test, test
+    for target, suite in (("unit", "tests/unit"), ("preflight", "tests/preflight")):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+        assert f"pytest -q -n 2 {suite}\n" in recipe, recipe  # the whole directory
+    runs = {"unit", "preflight", *scenarios}
+    run_by_ci = sorted(suite for suite, names in runs_of_suites().items() if runs & set(names))
+    assert sorted(CI_SUITES) == run_by_ci, f"CI_SUITES {sorted(CI_SUITES)}; make test runs {run_by_ci}"
+
+
 def test_every_control_is_proven_by_a_collected_unskipped_test(collected):
     proven = {cid for got in collected.values() for item in got["items"]
               if not item["skip"] and not item["xfail"] for cid in item["controls"]}
