@@ -121,6 +121,23 @@ def smtp_send(target: Target, msg: EmailMessage, *, port: int = 25, login: tuple
         return client.send_message(msg, from_addr=sender, to_addrs=recipients)
 
 
+# An outside sender (a partner's address): what a client from the Internet says in MAIL FROM.
+OUTSIDE = "sender@partner.example"
+
+
+def rcpts_from_outside(target: Target, evidence, addresses: list[str]) -> list[tuple[str, int, bytes]]:
+    """(address, code, reply) of RCPT TO each address in one port-25 session from outside, as evidence too."""
+    replies = []
+    with SMTP(target, 25) as client:
+        client.ehlo("partner.example")
+        assert client.mail(OUTSIDE)[0] == 250
+        for address in addresses:
+            code, reply = client.rcpt(address)
+            evidence(f"RCPT TO:<{address}> from outside -> {code} {reply.decode(errors='replace')}")
+            replies.append((address, code, reply))
+    return replies
+
+
 def imap_wait_for(target: Target, user: str, password: str, message_id: str, *,
                   expect: int = 1, timeout: float = 60, mailbox: str = "INBOX") -> list[bytes]:
     """Poll the mailbox over IMAPS until `expect` messages with message_id are there.
