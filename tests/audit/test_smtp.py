@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.helpers.mailclient import OUTSIDE, SMTP, rcpts_from_outside
+from tests.helpers.mailclient import OUTSIDE, SMTP, rcpts_from_outside, submission
 
 
 def _greeting(sock) -> list[str]:
@@ -65,21 +65,14 @@ def test_helo_is_required(mail):
 
 @pytest.mark.control("SMTP-02")
 def test_no_open_relay_on_25(mail, evidence):
-    with SMTP(mail.target, 25) as client:
-        client.ehlo()
-        assert client.mail(OUTSIDE)[0] == 250
-        code, reply = client.rcpt("victim@elsewhere.example")
-        assert code == 554 and b"Relay access denied" in reply, reply
-        evidence(f"RCPT victim@elsewhere.example: {code} {reply.decode()}")
+    [(_, code, reply)] = rcpts_from_outside(mail.target, evidence, ["victim@elsewhere.example"])
+    assert code == 554 and b"Relay access denied" in reply, reply
 
 
 @pytest.mark.control("SMTP-08")
-def test_unknown_local_recipient_is_refused(mail):
-    with SMTP(mail.target, 25) as client:
-        client.ehlo()
-        client.mail(OUTSIDE)
-        code, reply = client.rcpt(f"khongtontai@{mail.lab.domains[0]}")
-        assert code == 550, reply
+def test_unknown_local_recipient_is_refused(mail, evidence):
+    [(_, code, reply)] = rcpts_from_outside(mail.target, evidence, [f"khongtontai@{mail.lab.domains[0]}"])
+    assert code == 550, reply
 
 
 @pytest.mark.control("SMTP-14")
@@ -112,10 +105,7 @@ def test_submission_offers_auth_only_after_starttls(mail):
 
 @pytest.mark.control("SMTP-04")
 def test_submission_without_auth_cannot_send(mail):
-    with SMTP(mail.target, 587) as client:
-        client.ehlo()
-        client.starttls()
-        client.ehlo()
+    with submission(mail.target) as client:
         client.mail("locnv@gialai.gov.vn")
         code, reply = client.rcpt("hoatt@gialai.gov.vn")
         assert code == 554 or code == 530, reply

@@ -7,6 +7,7 @@ mail host name and the lab CA, as a real client would.
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import imaplib
 import select
@@ -122,6 +123,16 @@ def smtp_send(target: Target, msg: EmailMessage, *, port: int = 25, login: tuple
 
 
 # An outside sender (a partner's address): what a client from the Internet says in MAIL FROM.
+@contextlib.contextmanager
+def submission(target: Target, timeout: float = 30):
+    """A session on 587 after EHLO, STARTTLS (the target's CA verified) and EHLO again; not logged in."""
+    with SMTP(target, 587, timeout=timeout) as client:
+        client.ehlo()
+        client.starttls()
+        client.ehlo()
+        yield client
+
+
 OUTSIDE = "sender@partner.example"
 
 

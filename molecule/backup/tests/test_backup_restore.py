@@ -29,7 +29,7 @@ from conftest import BACKUP, ROOT, STORE, store_host
 from tests.helpers import dkim
 from tests.helpers.lab import journal_after, journal_mark, podman, target_for
 from tests.helpers.labdata import lab_mail
-from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -227,10 +227,7 @@ def login_answers(target, user: str, password: str) -> tuple[str, str, int, int]
     imap_ok, imap_wrong = imap_login_refused(target, user, password), imap_login_refused(target, user, password + "x")
     codes = []
     for attempt in (password, password + "x"):
-        with SMTP(target, 587) as client:
-            client.ehlo()
-            client.starttls()
-            client.ehlo()
+        with submission(target) as client:
             try:
                 codes.append(client.login(user, attempt)[0])
             except smtplib.SMTPAuthenticationError as err:

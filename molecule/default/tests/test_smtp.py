@@ -21,7 +21,7 @@ from tests.audit.test_smtp import (  # noqa: F401  (collected here: the read-onl
     test_submission_without_auth_cannot_send, test_unknown_local_recipient_is_refused, test_vrfy_is_disabled)
 from tests.helpers.lab import wait_for_path
 from tests.helpers.mailclient import (OUTSIDE, SMTP, SMTPS, imap_wait_for, make_message, rcpts_from_outside,
-                                      smtp_send)
+                                      smtp_send, submission)
 
 
 @pytest.mark.control("SMTP-01")
@@ -87,10 +87,7 @@ def test_unauthenticated_use_of_a_local_sender_on_25_is_refused(mail, evidence):
 
 @pytest.mark.control("SMTP-04")
 def test_submission_wrong_password_is_refused(mail):
-    with SMTP(mail.target, 587) as client:
-        client.ehlo()
-        client.starttls()
-        client.ehlo()
+    with submission(mail.target) as client:
         with pytest.raises(smtplib.SMTPAuthenticationError) as exc:
             client.login("locnv@gialai.gov.vn", "sai-mat-khau")
         assert exc.value.smtp_code == 535
@@ -137,10 +134,7 @@ def test_granted_sender_may_send_as_unit_address_others_may_not(mail, unit):
     # hanhchinh@ is the unit's alias, vanphong@ the unit mailbox itself (postfix_sender_grants)
     granted, other = "hoatt@gialai.gov.vn", "locnv@gialai.gov.vn"
     for user, expected in ((granted, 250), (other, 553)):
-        with SMTP(mail.target, 587) as client:
-            client.ehlo()
-            client.starttls()
-            client.ehlo()
+        with submission(mail.target) as client:
             client.login(user, mail.lab.password(user))
             client.mail(unit)
             code, reply = client.rcpt("vanphong@gialai.gov.vn")
