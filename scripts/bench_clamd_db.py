@@ -47,8 +47,8 @@ LAB_SIGNATURES = ROOT / "inventories" / "lab" / "files" / "clamav"
 DB = "/var/lib/clamav-bench"
 
 # Runs inside the container: starts clamd, polls its socket, reads its memory, scans EICAR.
-PROBE = r"""
-import json, os, re, socket, subprocess, sys, time
+PROBE = clamav_db.CLAMD_CLIENT + r"""
+import json, os, re, subprocess, sys, time
 timeout = float(sys.argv[1])
 conf = "/run/clamd-bench.conf"
 sock = "/run/clamd-bench.ctl"
@@ -56,22 +56,6 @@ log = "/run/clamd-bench.log"
 with open(conf, "w") as f:
     f.write(f"DatabaseDirectory {sys.argv[2]}\nLocalSocket {sock}\nForeground yes\nLogFile {log}\n"
             "LogTime yes\nUser root\nMaxThreads 2\n")
-
-def ask(command, payload=None):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(sock)
-    s.sendall(command)
-    if payload is not None:
-        s.sendall(len(payload).to_bytes(4, "big") + payload + (0).to_bytes(4, "big"))
-    answer = b""
-    while not answer.endswith(b"\0"):
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
-    s.close()
-    return answer.rstrip(b"\0").decode()
 
 start = time.monotonic()
 # its output to a file: a pipe nobody reads would fill up with clamd's warnings and stop it
@@ -85,7 +69,7 @@ while True:
     except (OSError, AttributeError):
         pass
     try:
-        if ask(b"zPING\0") == "PONG":
+        if ask(sock, b"zPING\0") == "PONG":
             break
     except OSError:
         pass
@@ -105,8 +89,8 @@ status = open(f"/proc/{clamd.pid}/status").read()
 rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
 peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", status).group(1)))
 eicar = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
-found = ask(b"zINSTREAM\0", eicar)
-version = ask(b"zVERSION\0")
+found = ask(sock, b"zINSTREAM\0", eicar)
+version = ask(sock, b"zVERSION\0")
 clamd.terminate()
 clamd.wait(60)
 text = open(log).read()

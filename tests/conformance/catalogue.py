@@ -39,9 +39,11 @@ REQUIRED = ("id", "area", "title_en", "title_vi", "source", "how")
 OPTIONAL = ("not_applicable", "lab_switches")
 NA_SELECTORS = ("hosts", "groups", "not_in_groups")
 ROLES_DIR = ROOT / "roles"
-# The suites CI runs (make unit, make preflight, the Molecule scenarios' verifiers).
+# The suites CI runs (make unit, make preflight, the Molecule scenarios' verifiers, and the
+# read-only audit, which the default and debian12 scenarios run through playbooks/audit.yml).
+AUDIT_SUITE = "tests/audit"
 CI_SUITES = ("tests/unit", "tests/preflight", "molecule/default/tests", "molecule/edge/tests",
-             "molecule/backup/tests")
+             "molecule/backup/tests", AUDIT_SUITE)
 
 
 @dataclass
@@ -219,15 +221,29 @@ def suite_of(test_path: str) -> str:
     return str(pathlib.PurePath(test_path).parent)
 
 
+def imports_audit(directory: pathlib.Path) -> bool:
+    """Whether a test directory's modules import the read-only checks (`from tests.audit... import`):
+    then its runs run them too, as its own modules' tests."""
+    for path in test_files(directory):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[:2] == AUDIT_SUITE.split("/"):
+                return True
+    return False
+
+
 def runs_of_suites() -> dict[str, list[str]]:
     """{suite: [run names]}: the Molecule scenarios whose verifier runs each molecule test
-    directory (molecule.yml verifier.directory, default tests/), `unit` and `preflight`."""
+    directory (molecule.yml verifier.directory, default tests/), `unit` and `preflight`; and
+    the read-only checks (tests/audit): `audit` (playbooks/audit.yml) and the scenarios whose
+    test directory imports them."""
     runs: dict[str, list[str]] = {"tests/unit": ["unit"], "tests/preflight": ["preflight"]}
     for scenario in sorted((ROOT / "molecule").glob("*/molecule.yml")):
         data = yaml.safe_load(scenario.read_text(encoding="utf-8")) or {}
         directory = ((data.get("verifier") or {}).get("directory")) or "tests"
         suite = _relative(scenario.parent / directory)
         runs.setdefault(suite, []).append(scenario.parent.name)
+    runs[AUDIT_SUITE] = [run for suite, names in runs.items() if suite.startswith("molecule/")
+                         and imports_audit(ROOT / suite) for run in names] + ["audit"]
     return runs
 
 

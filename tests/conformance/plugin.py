@@ -42,8 +42,8 @@ run showed):
   pass): the control's tests belong to another suite (the report names the
   Molecule scenario or make target that runs them and points to the
   consolidated report), to another host of this run (the edge partner's
-  half of a parametrised test), or were left out by the suite's own declared
-  scope (the read-only audit: `out_of_scope()`).
+  half of a parametrised test), or are outside the run's own declared scope
+  (the read-only audit, which runs only tests/audit: `declare_scope()`).
 
 Rows carry evidence only from tests whose host (see _host_of) is the report's
 host: a test about the edge partner lands in the partner's report, never in
@@ -112,7 +112,7 @@ def _state(config) -> dict:
         "expected": {},               # nodeid -> {host, controls, key, test}: collected and deselected items
         "collected_keys": set(),      # (file, function) of every collected item, deselected ones included
         "deselected": set(),          # nodeids
-        "out_of_scope": {},           # nodeid -> {"en", "vi"}: left out by the suite's declared scope
+        "scope": None,                # {"en", "vi"}: the run's declared scope (declare_scope)
     })
 
 
@@ -148,13 +148,11 @@ def pytest_collection_modifyitems(session, config, items):
         raise pytest.UsageError(f"tests name controls that are not in tests/conformance/controls: {unknown}")
 
 
-def out_of_scope(config, items, reason_en: str, reason_vi: str) -> None:
-    """Deselect `items` as outside this run's declared scope (the read-only audit): their
-    controls show NOT IN THIS RUN with the reason, instead of NOT PROVEN."""
-    for item in items:
-        _state(config)["out_of_scope"][item.nodeid] = {"en": reason_en, "vi": reason_vi}
-    if items:
-        config.hook.pytest_deselected(items=list(items))
+def declare_scope(config, reason_en: str, reason_vi: str) -> None:
+    """Declare this run a part of the catalogue by design (the read-only audit runs only
+    tests/audit): a control whose tests all belong to other suites shows NOT IN THIS RUN
+    with the reason, instead of pointing to the suites and scenarios that run them."""
+    _state(config)["scope"] = {"en": reason_en, "vi": reason_vi}
 
 
 def _controls(item) -> list[str]:
@@ -205,7 +203,7 @@ def pytest_collection_finish(session):
     if _is_worker(session.config):
         session.config.workeroutput["conformance"] = {
             "expected": state["expected"], "collected_keys": sorted(state["collected_keys"]),
-            "deselected": sorted(state["deselected"]), "out_of_scope": state["out_of_scope"]}
+            "deselected": sorted(state["deselected"])}
 
 
 def _write_collected(session, path: pathlib.Path) -> None:
@@ -235,7 +233,6 @@ def pytest_testnodedown(node, error):
         state["expected"].update(got["expected"])
         state["collected_keys"].update(tuple(k) for k in got["collected_keys"])
         state["deselected"].update(got["deselected"])
-        state["out_of_scope"].update(got["out_of_scope"])
 
 
 @pytest.fixture
@@ -457,13 +454,11 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
     rows: dict[str, list[dict]] = defaultdict(list)
     nodeids = set(state["expected"]) | set(state["phases"])
     for nodeid in sorted(nodeids):
-        if nodeid in state["out_of_scope"]:
-            continue
         expected = state["expected"].get(nodeid, {})
         phases = state["phases"].get(nodeid, {})
         rows[(phases and next(iter(phases.values()))["host"]) or expected["host"]].append(
             _item_result(nodeid, phases, expected, nodeid in state["deselected"]))
-    hosts = set(rows) | {e["host"] for n, e in state["expected"].items() if n in state["out_of_scope"]}
+    hosts = set(rows)
     # A `def test_*` of this suite that carries the marker but was never collected proves nothing.
     uncollected: dict[str, list[str]] = defaultdict(list)
     for base in suite_dirs:
@@ -481,12 +476,7 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
             here.add(str(base.relative_to(ROOT)))
         except ValueError:
             here.add(str(base))
-    scoped: dict[str, dict[str, dict]] = defaultdict(dict)  # host -> cid -> reason
-    for nodeid, reason in state["out_of_scope"].items():
-        entry = state["expected"].get(nodeid)
-        if entry:
-            for cid in entry["controls"]:
-                scoped[entry["host"]][cid] = reason
+    scope = state["scope"]
     result = {}
     for host in sorted(hosts):
         per: dict[str, list[dict]] = defaultdict(list)
@@ -511,15 +501,15 @@ def judge(state: dict, run: str, suite_dirs: list[pathlib.Path], rootdir: pathli
                 entry["verdict"] = PASS
             elif na:
                 entry["verdict"], entry["na_reason"] = NA, na
-            elif cid in scoped[host]:
-                entry["verdict"], entry["note"] = ELSEWHERE, {
-                    "en": f"outside this run's scope: {scoped[host][cid]['en']}",
-                    "vi": f"ngoài phạm vi lần chạy này: {scoped[host][cid]['vi']}"}
             elif any(cid in r["controls"] for h in others for r in rows.get(h, [])):
                 on = sorted(h for h in others if any(cid in r["controls"] for r in rows.get(h, [])))
                 entry["verdict"], entry["note"] = ELSEWHERE, {
                     "en": f"checked on {', '.join(on)} in this run, not on this host",
                     "vi": f"được kiểm trên {', '.join(on)} trong lần chạy này, không phải máy chủ này"}
+            elif scope and _where_else(control, here):
+                entry["verdict"], entry["note"] = ELSEWHERE, {
+                    "en": f"outside this run's scope: {scope['en']}",
+                    "vi": f"ngoài phạm vi lần chạy này: {scope['vi']}"}
             elif (where := _where_else(control, here)):
                 entry["verdict"], entry["note"] = ELSEWHERE, {
                     "en": f"checked in {where} (see the consolidated report reports/conformance/REPORT.md)",

@@ -31,6 +31,32 @@ import random
 import sys
 import time
 
+# clamd's socket protocol, for the scripts that run on a host beside clamd (the edge test's and
+# make bench's): they prepend this source to their own. Standard library only.
+CLAMD_CLIENT = r"""
+import socket
+
+
+def ask(sock, command, payload=None, wait=30):
+    # one z-command on clamd's socket (INSTREAM: the payload in one chunk); the answer without its NUL
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(wait)
+    try:
+        s.connect(sock)
+        s.sendall(command)
+        if payload is not None:
+            s.sendall(len(payload).to_bytes(4, "big") + payload + (0).to_bytes(4, "big"))
+        answer = b""
+        while not answer.endswith(b"\0"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        return answer.rstrip(b"\0").decode()
+    finally:
+        s.close()
+"""
+
 HDB = 8_000_000  # generated MD5 hash signatures
 NDB = 200_000  # generated body signatures
 SIZES = 100_000  # distinct file sizes among the generated hashes

@@ -7,6 +7,7 @@ mail host name and the lab CA, as a real client would.
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
 import imaplib
 import select
@@ -119,6 +120,33 @@ def smtp_send(target: Target, msg: EmailMessage, *, port: int = 25, login: tuple
         if login:
             client.login(*login)
         return client.send_message(msg, from_addr=sender, to_addrs=recipients)
+
+
+# An outside sender (a partner's address): what a client from the Internet says in MAIL FROM.
+@contextlib.contextmanager
+def submission(target: Target, timeout: float = 30):
+    """A session on 587 after EHLO, STARTTLS (the target's CA verified) and EHLO again; not logged in."""
+    with SMTP(target, 587, timeout=timeout) as client:
+        client.ehlo()
+        client.starttls()
+        client.ehlo()
+        yield client
+
+
+OUTSIDE = "sender@partner.example"
+
+
+def rcpts_from_outside(target: Target, evidence, addresses: list[str]) -> list[tuple[str, int, bytes]]:
+    """(address, code, reply) of RCPT TO each address in one port-25 session from outside, as evidence too."""
+    replies = []
+    with SMTP(target, 25) as client:
+        client.ehlo("partner.example")
+        assert client.mail(OUTSIDE)[0] == 250
+        for address in addresses:
+            code, reply = client.rcpt(address)
+            evidence(f"RCPT TO:<{address}> from outside -> {code} {reply.decode(errors='replace')}")
+            replies.append((address, code, reply))
+    return replies
 
 
 def imap_wait_for(target: Target, user: str, password: str, message_id: str, *,

@@ -99,4 +99,5 @@ def test_production_backup_placeholders_are_refused(run_site):
     """The example's backup passwords are placeholders: the checks name the repository."""
     result, _out = _run_production(run_site)
     out = _stopped_before_any_host(result)  # the run failed, no deploy play, and no host was contacted
-    assert "backup repository primary" in out and "shorter than 12 characters" in out, out[-3000:]
+    assert ("backup repository primary: the restic password is missing or shorter than 12 characters "
+            "(set it in vault; losing it loses the backups)" in out), out[-3000:]

@@ -92,15 +92,16 @@ def test_good_input_with_every_secret_set_prints_none_of_them(run_vvv):
     # a URL restic does not know, with credentials in it: named, the credentials not shown
     (_s3(url=f"ftp://backup:{MARK['url']}@files.example.net/mail"),
      "url ftp://***@files.example.net/mail is not a restic repository"),
-    (_s3(password=SHORT), "restic password is missing or shorter than 12 characters"),
+    (_s3(password=SHORT), "the restic password is missing or shorter than 12 characters"),
     # a bad S3 key: a name that is no variable name, a value that is no string
     (_s3(env={"AWS_ACCESS_KEY_ID": [MARK["s3_id"]], "AWS SECRET KEY": MARK["s3_secret"]}),
-     "env must map variable names"),
+     "env must map variable names (A-Z, 0-9, _) to strings (values not shown)"),
 ])
 def test_a_failing_repository_check_names_the_repository_not_its_secrets(run_vvv, repo, words):
     result, out = run_vvv({"backup_enabled": True, "backup_repositories": [_primary(), repo]})
     _stopped(result, out)
-    assert "backup repository offsite" in out and words in out, out[-3000:]
+    # the repository check's message: the repository's name, then its one problem
+    assert f"backup repository offsite: {words}" in out, out[-3000:]
     _no_marker(out)
 
 
@@ -145,6 +146,6 @@ def test_a_weak_mail_password_is_named_not_shown(run_vvv):
     weak = dict(_secrets()["vault_mail_passwords"], **{"locnv@gialai.gov.vn": WEAK})
     result, out = run_vvv({"vault_mail_passwords": weak})
     _stopped(result, out)
-    assert "locnv@gialai.gov.vn" in out and "too weak" in out, out[-3000:]
+    assert "password of 'locnv@gialai.gov.vn' is too weak: " in out, out[-3000:]
     assert WEAK not in out
     _no_marker(out)

@@ -6,11 +6,13 @@ subprocess (`pytest --collect-only`, a few seconds for all five side by side), t
 plugin records the collected items with their controls and whether a skip/skipif or
 xfail mark already rules them out, and every marked `def test_*` that pytest did not
 collect (nested in a helper, in a class pytest ignores). The Molecule suites need an
-inventory to collect: a small one is generated from the scenario's molecule.yml.
+inventory to collect: a small one is generated from the scenario's molecule.yml; the
+read-only audit (tests/audit) a host name, as playbooks/audit.yml passes it.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pathlib
@@ -63,6 +65,8 @@ def collect(suites: list[pathlib.Path], tmp: pathlib.Path) -> dict[str, dict]:
         if scenario:
             _inventory(ROOT / "molecule" / scenario / "molecule.yml", tmp / f"inventory-{n}.yml")
             env.update(MOLECULE_INVENTORY_FILE=str(tmp / f"inventory-{n}.yml"), MOLECULE_SCENARIO_NAME=scenario)
+        if rel == cat.AUDIT_SUITE:  # playbooks/audit.yml names the audited hosts; one is enough to collect
+            env.update(MAIL_AUDIT_HOSTS="audited-host")
         procs[rel] = (n, subprocess.Popen(
             [sys.executable, "-m", "pytest", "--collect-only", "-q", "--assert=plain", "-p", "no:cacheprovider",
              "-p", "no:xdist",
@@ -87,6 +91,23 @@ def test_every_ci_suite_collects(collected):
         assert got["items"], f"{suite}: no test carrying a control was collected"
 
 
+def test_the_ci_suites_are_the_suites_make_test_runs():
+    """A control counts as proven in CI_SUITES only: each must be a suite the test command
+    (`make test`, which CI's .ci/run runs) runs, through `make unit`, `make preflight` or a
+    scenario of SCENARIOS, and every suite it runs must be counted."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    scenarios = re.search(r"^SCENARIOS \?= (.+)$", makefile, re.M).group(1).split()
+    test = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "$(MAKE) --no-print-directory unit" in test and "$(MAKE) --no-print-directory preflight" in test, test
+    assert "scripts/molecule-all.sh $(SCENARIOS)" in test, test
+    for target, suite in (("unit", "tests/unit"), ("preflight", "tests/preflight")):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+        assert f"pytest -q -n 2 {suite}\n" in recipe, recipe  # the whole directory
+    runs = {"unit", "preflight", *scenarios}
+    run_by_ci = sorted(suite for suite, names in runs_of_suites().items() if runs & set(names))
+    assert sorted(CI_SUITES) == run_by_ci, f"CI_SUITES {sorted(CI_SUITES)}; make test runs {run_by_ci}"
+
+
 def test_every_control_is_proven_by_a_collected_unskipped_test(collected):
     proven = {cid for got in collected.values() for item in got["items"]
               if not item["skip"] and not item["xfail"] for cid in item["controls"]}
@@ -100,6 +121,26 @@ def test_every_marked_test_is_collected(collected):
     nothing, and the plugin reports it NOT PROVEN; it has no place in the suites."""
     lost = [f"{suite}: {t['test']} {t['controls']}" for suite, got in collected.items() for t in got["uncollected"]]
     assert lost == [], f"marked tests pytest never collects: {lost}"
+
+
+def test_the_scenarios_that_import_the_audit_run_every_one_of_its_checks(collected):
+    """playbooks/audit.yml runs tests/audit against deployed servers; the default and debian12
+    scenarios' tests import those checks, and collect every one of them as a test of their module
+    of the same name, so the lab proves each check the audit relies on. Every check names its
+    controls: the audit's report is all it gives."""
+    audit = ROOT / cat.AUDIT_SUITE
+    defined = {(path.name, node.name) for path in cat.test_files(audit)
+               for node in ast.parse(path.read_text(encoding="utf-8")).body
+               if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+    marked = {(pathlib.PurePath(test.split("::")[0]).name, test.split("::")[1]) for test in scan_tests((audit,))}
+    assert len(defined) >= 20 and defined == marked, f"audit checks without a control: {sorted(defined - marked)}"
+    runs = runs_of_suites()
+    assert {"default", "debian12", "audit"} <= set(runs[cat.AUDIT_SUITE]), runs
+    importers = [suite for suite in runs if suite.startswith("molecule/") and cat.imports_audit(ROOT / suite)]
+    assert "molecule/default/tests" in importers, importers
+    for suite in importers:
+        got = {(pathlib.PurePath(item["key"][0]).name, item["key"][1]) for item in collected[suite]["items"]}
+        assert defined - got == set(), f"{suite} does not collect these checks of tests/audit: {sorted(defined - got)}"
 
 
 def test_the_collection_check_sees_nested_and_skipped_tests(tmp_path):

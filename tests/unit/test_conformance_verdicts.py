@@ -285,6 +285,44 @@ def test_not_proven_alone_fails_the_run_and_a_declared_na_does_not(pytester, fak
         "X-01": "not_proven", "X-06": "pass"}
 
 
+def test_a_declared_scope_says_so_for_the_controls_outside_it(pytester, fake):
+    """A run that covers a part of the catalogue by design (the read-only audit runs only
+    tests/audit) says so for a control whose tests are all in other suites: NOT IN THIS RUN
+    with the declared reason, not where else it runs; a control no suite proves stays NOT PROVEN."""
+    (fake / "suite_a" / "conftest.py").write_text(CONFTEST + textwrap.dedent("""\
+        import pytest
+        import tests.conformance.plugin as _conformance
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(config):
+            _conformance.pytest_configure(config)
+            _conformance.declare_scope(config, "only the read-only checks", "chỉ các phép kiểm chỉ đọc")
+    """), encoding="utf-8")
+    (fake / "suite_a" / "test_fake.py").write_text(textwrap.dedent("""\
+        import pytest
+
+        @pytest.mark.control("X-01")
+        def test_pass():
+            pass
+    """), encoding="utf-8")
+    controls = fake / "controls" / "fake.yml"
+    keep = [block for block in CONTROLS.split("\n- ") if block.lstrip("- ").startswith(("{id: X-01", "{id: X-07",
+                                                                                          "{id: X-11"))]
+    controls.write_text("- " + "\n- ".join(b.lstrip("- ") for b in keep), encoding="utf-8")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", str(fake / "suite_a"))
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["NOT PROVEN X-11 on h1: no test in any suite proves this control"])
+    results = json.loads((fake / "reports" / "fake" / "results.json").read_text(encoding="utf-8"))
+    h1 = results["hosts"]["h1"]["controls"]
+    assert {c: v["verdict"] for c, v in h1.items()} == {"X-01": "pass", "X-07": "elsewhere", "X-11": "not_proven"}
+    assert h1["X-07"]["note"] == {"en": "outside this run's scope: only the read-only checks",
+                                  "vi": "ngoài phạm vi lần chạy này: chỉ các phép kiểm chỉ đọc"}
+    markdown = (fake / "reports" / "fake" / "h1.md").read_text(encoding="utf-8")
+    assert ("ngoài phạm vi lần chạy này: chỉ các phép kiểm chỉ đọc / outside this run's scope: "
+            "only the read-only checks") in markdown
+    assert f"checked in {fake / 'suite_b'}" not in markdown
+
+
 def _results(run: str, hosts: dict, lab: dict | None = None) -> dict:
     """A run's results.json; lab: {(host, control): [switch marks]} (else None: no switches)."""
     return {"run": run, "generated": "2026-12-03 07:00 UTC", "hosts": {

@@ -27,9 +27,9 @@ from passlib.hash import bcrypt
 
 from conftest import BACKUP, ROOT, STORE, store_host
 from tests.helpers import dkim
-from tests.helpers.lab import podman, target_for
+from tests.helpers.lab import journal_after, journal_mark, podman, target_for
 from tests.helpers.labdata import lab_mail
-from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -227,10 +227,7 @@ def login_answers(target, user: str, password: str) -> tuple[str, str, int, int]
     imap_ok, imap_wrong = imap_login_refused(target, user, password), imap_login_refused(target, user, password + "x")
     codes = []
     for attempt in (password, password + "x"):
-        with SMTP(target, 587) as client:
-            client.ehlo()
-            client.starttls()
-            client.ehlo()
+        with submission(target) as client:
             try:
                 codes.append(client.login(user, attempt)[0])
             except smtplib.SMTPAuthenticationError as err:
@@ -373,10 +370,12 @@ def test_failed_backup_is_visible_mailed_and_does_not_stop_the_next(lab, backup_
     repo = "/srv/backup/bk-store13-primary/repo"
     assert backup_host.run(f"chmod 000 {repo}").rc == 0
     try:
+        mark = journal_mark(host)
         result = start_backup(host)
         assert result.rc != 0
         assert sh(host, "systemctl is-failed mail-backup.service").stdout.strip() == "failed"
-        journal = sh(host, "journalctl -u mail-backup -n 200 --no-pager").stdout
+        # this run's lines only, read again (bounded) until journald has stored the last of them
+        journal = journal_after(host, mark, "FAILED: repository primary", "FAILED steps: ", unit="mail-backup")
         assert "FAILED: repository primary" in journal
         assert "FAILED steps: primary backup\n" in journal + "\n", "the copy repository must still be backed up"
         assert host.service("mail-backup.timer").is_running
@@ -487,8 +486,9 @@ def test_backup_host_prunes_with_the_retention(backup_host):
         assert r.rc == 0, r.stderr
         made.append(next(json.loads(line)["snapshot_id"] for line in r.stdout.splitlines()
                          if '"summary"' in line))
+    mark = journal_mark(backup_host)
     result = backup_host.run("systemctl start mail-backup-prune.service")
-    journal = backup_host.run("journalctl -u mail-backup-prune -n 80 --no-pager").stdout
+    journal = journal_after(backup_host, mark, "bk-store13-primary", "bk-store13-copy", unit="mail-backup-prune")
     assert result.rc == 0, journal
     assert "bk-store13-primary" in journal and "bk-store13-copy" in journal, journal
     kept = {s["id"] for s in restic_json(host, "primary", "snapshots --host bk-prune-test")}

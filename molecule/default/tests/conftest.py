@@ -1,40 +1,35 @@
-"""Fixtures for the all-in-one scenario: one parametrised `mail` per instance."""
+"""Fixtures for the all-in-one scenario: one parametrised `mail` per Molecule instance.
+
+This directory's modules also import the read-only checks of tests/audit (which
+playbooks/audit.yml runs against deployed servers): they run here as these modules'
+tests, against the instances, with this `mail` (the lab's data, accounts included).
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import sys
-from dataclasses import dataclass
 
 import pytest
-import testinfra
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.lab import load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.mailhost import MailHost  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
-from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.helpers import exclusive  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 
-# Audit mode (playbooks/audit.yml): the same tests, marked `audit`, against
-# already deployed servers of any inventory, read-only and without accounts.
-AUDIT_HOSTS = os.environ.get("MAIL_AUDIT_HOSTS")
-
-
 def _instances() -> list[str]:
-    if AUDIT_HOSTS:
-        return sorted(AUDIT_HOSTS.split(","))
     inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
     if not inventory or not pathlib.Path(inventory).exists():
-        raise pytest.UsageError("run through molecule verify (MOLECULE_INVENTORY_FILE is not set) "
-                                "or playbooks/audit.yml (MAIL_AUDIT_HOSTS)")
+        raise pytest.UsageError("run through molecule verify (MOLECULE_INVENTORY_FILE is not set); "
+                                "the read-only audit of deployed servers is playbooks/audit.yml (tests/audit)")
     data = yaml.safe_load(pathlib.Path(inventory).read_text())
     return sorted((data.get("all", {}).get("hosts") or {}).keys())
 
@@ -45,48 +40,10 @@ def instance_names() -> list[str]:
     return _instances()
 
 
-def _audit_host(name: str) -> tuple[testinfra.host.Host, Target, LabData]:
-    """Host, target and data of one audited server, from what audit.yml passes in MAIL_AUDIT_HOSTVARS."""
-    hv = json.loads(os.environ["MAIL_AUDIT_HOSTVARS"])[name]
-    if hv["connection"] in ("podman", "containers.podman.podman", "podman_pipelined"):
-        host = podman_host(hv["container"] or name)
-    else:
-        host = testinfra.get_host(f"ansible://{name}?ansible_inventory={hv['inventory']}")
-    target = Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"])
-    return host, target, LabData(domains=hv["domains"], hostname=hv["hostname"], accounts=[], aliases=[], passwords={})
-
-
-def pytest_collection_modifyitems(session, config, items):  # noqa: F811 (extends the plugin's)
-    """In audit mode only the read-only checks (marked `audit`) run."""
-    if AUDIT_HOSTS:
-        keep = [item for item in items if item.get_closest_marker("audit")]
-        # Their controls show "outside this run's scope" in the audit report, not NOT PROVEN.
-        _conformance.out_of_scope(config, [item for item in items if item not in keep],
-                                  "the read-only audit runs only the checks marked `audit`",
-                                  "kiểm tra chỉ đọc chỉ chạy các phép kiểm được đánh dấu `audit`")
-        items[:] = keep
-    _conformance.pytest_collection_modifyitems(session, config, items)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):  # noqa: F811 (extends the plugin's)
     _conformance.pytest_configure(config)
     exclusive.configure(config)  # two xdist workers; `exclusive` tests run alone
-    config.addinivalue_line("markers", "audit: read-only check that needs no account; "
-                                       "playbooks/audit.yml runs these against deployed servers")
-
-
-@dataclass
-class MailHost:
-    name: str
-    host: testinfra.host.Host
-    target: Target
-    lab: LabData
-
-    @property
-    def release(self) -> str:
-        return self.host.system_info.release
-
 
 
 def pytest_sessionstart(session):
@@ -102,9 +59,6 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="module")
 def mail(request) -> MailHost:
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
-    if AUDIT_HOSTS:
-        host, target, data = _audit_host(request.param)
-        return MailHost(name=request.param, host=host, target=target, lab=data)
     lab = load_lab_data()
     return MailHost(
         name=request.param,

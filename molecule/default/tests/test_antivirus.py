@@ -19,6 +19,8 @@ import zlib
 
 import pytest
 
+from tests.audit.test_antivirus import (  # noqa: F401  (collected here: the read-only check on this scenario's hosts)
+    test_services_run_and_restart_when_they_die)
 from tests.helpers.lab import journal_after, journal_mark, run_site, wait_until
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
@@ -111,21 +113,6 @@ def wait_clamd(mail):
 
 def wait_milter(mail):
     assert mail.host.run("timeout 30 sh -c 'until ss -ltn | grep -q 127.0.0.1:7357; do sleep 0.5; done'").rc == 0
-
-
-@pytest.mark.audit
-@pytest.mark.control("AV-05", "CFG-03")
-def test_services_run_and_restart_when_they_die(mail):
-    for unit in ("clamav-daemon.service", "clamav-daemon.socket", "clamav-milter.service"):
-        svc = mail.host.service(unit)
-        assert svc.is_running and svc.is_enabled, unit
-    for unit in ("clamav-daemon", "clamav-milter"):
-        assert mail.host.run(f"systemctl show -p Restart --value {unit}").stdout.strip() == "on-failure"
-    # The milter answers on the loopback only; clamd only on its socket (clamav group).
-    assert mail.host.socket("tcp://127.0.0.1:7357").is_listening
-    assert not mail.host.socket("tcp://0.0.0.0:7357").is_listening
-    sock = mail.host.file("/run/clamav/clamd.ctl")
-    assert sock.is_socket and sock.mode == 0o660 and sock.group == "clamav"
 
 
 @pytest.mark.control("AV-01")

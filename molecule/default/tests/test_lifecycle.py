@@ -12,7 +12,7 @@ import smtplib
 
 import pytest
 
-from tests.helpers.mailclient import IMAPS, SMTP, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, SMTP, make_message, smtp_send, submission
 
 CANNOT_LOG_IN = ["tamlt@gialai.gov.vn", "hungpv@gialai.gov.vn"]
 
@@ -37,10 +37,7 @@ def test_suspended_or_departed_user_cannot_log_in_over_imap(mail, address):
 @pytest.mark.control("ACC-01")
 @pytest.mark.parametrize("address", CANNOT_LOG_IN)
 def test_suspended_or_departed_user_cannot_send(mail, address):
-    with SMTP(mail.target, 587) as client:
-        client.ehlo()
-        client.starttls()
-        client.ehlo()
+    with submission(mail.target) as client:
         with pytest.raises(smtplib.SMTPAuthenticationError) as exc:
             client.login(address, mail.lab.password(address))
         # 535 normally. After the failed logins of the tests before this one, all

@@ -44,34 +44,16 @@ def eicar() -> bytes:
 
 # Runs on the mail host as root: restart clamd through systemd, wait (bounded) until its socket
 # answers PING, read its memory, then ask it to scan each sample (INSTREAM). Prints JSON.
-START_AND_SCAN = r"""
-import json, re, socket, subprocess, sys, time
+START_AND_SCAN = clamav_db.CLAMD_CLIENT + r"""
+import json, re, subprocess, sys, time
 sock, unit, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
 samples = [bytes.fromhex(h) for h in sys.argv[4:]]
-
-def ask(command, payload=None, wait=30):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(wait)
-    try:
-        s.connect(sock)
-        s.sendall(command)
-        if payload is not None:
-            s.sendall(len(payload).to_bytes(4, "big") + payload + (0).to_bytes(4, "big"))
-        answer = b""
-        while not answer.endswith(b"\0"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-        return answer.rstrip(b"\0").decode()
-    finally:
-        s.close()
 
 start = time.monotonic()
 subprocess.run(["systemctl", "restart", unit], check=True)
 while True:
     try:
-        if ask(b"zPING\0", wait=10) == "PONG":
+        if ask(sock, b"zPING\0", wait=10) == "PONG":
             break
     except OSError:
         pass
@@ -85,8 +67,8 @@ status = open(f"/proc/{pid}/status").read()
 print(json.dumps({"start_seconds": round(loaded, 1), "pid": pid,
                   "rss_kb": int(re.search(r"VmRSS:\s+(\d+)", status).group(1)),
                   "peak_kb": int(re.search(r"VmHWM:\s+(\d+)", status).group(1)),
-                  "version": ask(b"zVERSION\0"),
-                  "answers": [ask(b"zINSTREAM\0", sample, wait=120) for sample in samples]}))
+                  "version": ask(sock, b"zVERSION\0"),
+                  "answers": [ask(sock, b"zINSTREAM\0", sample, wait=120) for sample in samples]}))
 """
 
 

@@ -1,0 +1,72 @@
+"""The read-only audit of deployed mail servers (playbooks/audit.yml): one parametrised
+`mail` per audited host, built only from what the playbook passes:
+
+- MAIL_AUDIT_HOSTS: the hosts, comma-separated;
+- MAIL_AUDIT_HOSTVARS: per host (JSON) its connection, container, inventory, address,
+  host name, domains, the CA file the playbook wrote for it, its groups and its lab
+  switches (the catalogue's `lab_switches:` its inventory sets).
+
+The tests here only look (as an outside client, and through commands that change
+nothing) and log in nowhere: the audit knows no account (`mail.lab` has no
+accounts nor passwords). Other suites import these tests and run them with their own
+`mail` fixture (README, Tests), so a test here uses only what both give.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+
+import pytest
+import testinfra
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.lab import LabData, podman_env  # noqa: E402
+from tests.helpers.mailclient import Target  # noqa: E402
+from tests.helpers.mailhost import MailHost  # noqa: E402
+from tests.helpers.podman_host import podman_host  # noqa: E402
+import tests.conformance.plugin as _conformance  # noqa: E402
+from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
+
+PODMAN_CONNECTIONS = ("podman", "containers.podman.podman", "podman_pipelined")
+
+
+def _hosts() -> list[str]:
+    hosts = os.environ.get("MAIL_AUDIT_HOSTS")
+    if not hosts:
+        raise pytest.UsageError("run through playbooks/audit.yml (MAIL_AUDIT_HOSTS is not set)")
+    return sorted(hosts.split(","))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):  # noqa: F811 (extends the plugin's)
+    _conformance.pytest_configure(config)
+    # The controls whose tests are elsewhere (they log in, send mail or change the host) show
+    # "outside this run's scope" in the audit's reports, not NOT PROVEN.
+    _conformance.declare_scope(config, "the read-only audit runs only the checks of tests/audit",
+                               "kiểm tra chỉ đọc chỉ chạy các phép kiểm trong tests/audit")
+
+
+def pytest_generate_tests(metafunc):
+    if "mail" in metafunc.fixturenames:
+        metafunc.parametrize("mail", _hosts(), indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def mail(request) -> MailHost:
+    """One audited server: commands through its inventory's connection, its services at its address."""
+    name = request.param
+    hv = json.loads(os.environ["MAIL_AUDIT_HOSTVARS"])[name]
+    if hv["connection"] in PODMAN_CONNECTIONS:
+        os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
+        host = podman_host(hv["container"] or name)
+    else:
+        host = testinfra.get_host(f"ansible://{name}?ansible_inventory={hv['inventory']}")
+    return MailHost(name=name, host=host,
+                    target=Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"]),
+                    lab=LabData(domains=hv["domains"], hostname=hv["hostname"], accounts=[], aliases=[],
+                                passwords={}))

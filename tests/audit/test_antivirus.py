@@ -1,0 +1,20 @@
+"""R4, read-only: clamd and clamav-milter run, are enabled and restart when they die; the
+milter answers on the loopback only, clamd on its socket only."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.control("AV-05", "CFG-03")
+def test_services_run_and_restart_when_they_die(mail):
+    for unit in ("clamav-daemon.service", "clamav-daemon.socket", "clamav-milter.service"):
+        svc = mail.host.service(unit)
+        assert svc.is_running and svc.is_enabled, unit
+    for unit in ("clamav-daemon", "clamav-milter"):
+        assert mail.host.run(f"systemctl show -p Restart --value {unit}").stdout.strip() == "on-failure"
+    # The milter answers on the loopback only; clamd only on its socket (clamav group).
+    assert mail.host.socket("tcp://127.0.0.1:7357").is_listening
+    assert not mail.host.socket("tcp://0.0.0.0:7357").is_listening
+    sock = mail.host.file("/run/clamav/clamd.ctl")
+    assert sock.is_socket and sock.mode == 0o660 and sock.group == "clamav"
