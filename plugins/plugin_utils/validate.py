@@ -1,9 +1,9 @@
 """Validation of the mailbox list before anything is deployed.
 
 ``mail_validate_mailboxes`` (documented in ``plugins/filter/mail_validate_mailboxes.py``) and
-four helpers for the roles' input checks: ``mail_invalid_domains``, ``mail_invalid_addresses``,
-``mail_wide_networks`` and ``mail_setting_problems`` (their docstrings; each a filter of the same
-name). ``QUOTA_RE`` is
+five helpers for the roles' input checks: ``mail_invalid_domains``, ``mail_invalid_addresses``,
+``mail_wide_networks``, ``mail_setting_problems`` and ``mail_ratelimit_bad_classes`` (their
+docstrings; each a filter of the same name). ``QUOTA_RE`` is
 the one quota syntax (500M, 2G, 1T), also used by ``directory_model.py``.
 
 The address and domain rules live in ``names.py`` (one place for them).
@@ -169,3 +169,29 @@ def mail_setting_problems(settings, name_pattern, value_pattern, label, rule):
             shown = json.dumps(value, default=str, ensure_ascii=False)
             problems.append(f"{label}: '{name}' = {shown} ({type(value).__name__}): {rule}")
     return problems
+
+
+def _integer(value):
+    """Jinja's ``integer`` test: an int that is not a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def mail_ratelimit_bad_classes(classes):
+    """The names of the rate-limit classes whose ``messages`` or ``recipients`` is not a positive integer.
+
+    In the order postfix's input check listed them (each check in turn over the classes in their
+    order: ``messages`` not an integer, ``recipients`` not an integer, ``messages`` <= 0,
+    ``recipients`` <= 0), so a class wrong twice is named twice. A missing limit, or a class that is
+    not a mapping, is not an integer.
+    """
+    items = list((classes or {}).items())
+
+    def limit(value, key):
+        return value.get(key) if isinstance(value, dict) else None
+
+    bad = [name for name, value in items if not _integer(limit(value, "messages"))]
+    bad += [name for name, value in items if not _integer(limit(value, "recipients"))]
+    bad += [name for name, value in items if _integer(limit(value, "messages")) and limit(value, "messages") <= 0]
+    bad += [name for name, value in items
+            if _integer(limit(value, "recipients")) and limit(value, "recipients") <= 0]
+    return bad

@@ -60,3 +60,33 @@ def test_links_stay_inside_the_repository_and_resolve(doc):
         if ROOT not in resolved.parents and resolved != ROOT or not resolved.exists():
             bad.append(target)
     assert not bad, f"{doc} links outside the repository or to nothing: {bad}"
+
+
+def _site_role_groups() -> dict[str, set[str]]:
+    """Role -> the groups site.yml's table (__site_roles) runs it on."""
+    import yaml
+
+    plays = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+    table = next(p["vars"]["__site_roles"] for p in plays if "__site_roles" in (p.get("vars") or {}))
+    out: dict[str, set[str]] = {}
+    for row in table:
+        out.setdefault(row.get("role", row["name"]), set()).update(row["groups"])
+    return out
+
+
+def test_the_readme_finds_every_role_in_one_hop():
+    """README's "Where a setting lives": one row per role, with the groups of site.yml's
+    table, a link to its README and one to its argument spec."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Where a setting lives", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"\| \[([a-z0-9_]+)\]\(roles/\1/README\.md\) \| ([^|]+) \|[^|]+\| "
+                     r"\[argument spec\]\(roles/\1/meta/argument_specs\.yml\) \|$", line)
+        if m:
+            rows[m.group(1)] = set(re.findall(r"`([a-z0-9_]+)`", m.group(2)))
+    roles = {p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()}
+    assert set(rows) == roles, f"rows without a role: {set(rows) - roles}; roles without a row: {roles - set(rows)}"
+    site = _site_role_groups()
+    wrong = {r: (g, site.get(r)) for r, g in rows.items() if g != site.get(r)}
+    assert not wrong, f"README's groups (left) differ from site.yml's __site_roles (right): {wrong}"

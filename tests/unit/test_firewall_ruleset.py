@@ -34,7 +34,17 @@ def render(group_names, **overrides) -> str:
     variables.update(group_names=group_names, ansible_managed="Ansible managed", groups=GROUPS,
                      __firewall_host_addresses=ADDRESSES)
     variables.update(overrides)
+    variables["__firewall_rules"] = host_rules(variables)
     return env.get_template("etc/nftables.conf.j2").render(**variables)
+
+
+def host_rules(variables) -> list:
+    """The role's __firewall_rules (vars/main.yml), rendered by Ansible with the host's variables."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    expression = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__firewall_rules"]
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
 
 
 def open_ports(ruleset: str, proto: str = "tcp") -> set[int]:

@@ -159,7 +159,7 @@ def test_shared_rules_come_from_mail_names():
 def test_filter_table():
     assert set(filters_from("validate")) == {
         "mail_validate_mailboxes", "mail_invalid_domains", "mail_invalid_addresses", "mail_wide_networks",
-        "mail_setting_problems",
+        "mail_setting_problems", "mail_ratelimit_bad_classes",
     }  # fmt: skip
 
 
@@ -235,3 +235,53 @@ def test_setting_problems_names_each_bad_entry_its_value_and_type(name, value, s
     from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_setting_problems
     problems = mail_setting_problems({"kernel.yama.ptrace_scope": 1, name: value}, *SYSCTL)
     assert problems == [f"hardening_sysctl: '{name}' = {shown}: dotted, a number or a plain string"]
+
+
+# postfix's input check before mail_ratelimit_bad_classes (roles/postfix/tasks/validate.yml): the
+# filter must name the same classes, in the same order, as this chain did under Ansible.
+_RATELIMIT_CHAIN = """{{ c | dict2items
+   | rejectattr('value.messages', 'integer') | map(attribute='key') | list
+   + c | dict2items | rejectattr('value.recipients', 'integer') | map(attribute='key') | list
+   + c | dict2items | selectattr('value.messages', 'integer')
+     | selectattr('value.messages', 'le', 0) | map(attribute='key') | list
+   + c | dict2items | selectattr('value.recipients', 'integer')
+     | selectattr('value.recipients', 'le', 0) | map(attribute='key') | list }}"""
+
+
+@pytest.mark.parametrize("classes, bad", [
+    ({"default": {"messages": 100, "recipients": 500}, "bulk": {"messages": 10, "recipients": 5000}}, []),
+    ({"default": {"messages": 0, "recipients": 500}}, ["default"]),
+    ({"default": {"messages": -1, "recipients": 0}, "bulk": {"messages": 1, "recipients": 1}}, ["default", "default"]),
+    ({"default": {"messages": "100", "recipients": True}}, ["default", "default"]),
+    ({"default": {"messages": 1.5, "recipients": 2}, "bulk": {"messages": 5, "recipients": -2}}, ["default", "bulk"]),
+    ({}, []),
+])  # fmt: skip
+def test_ratelimit_bad_classes_names_what_postfixs_old_check_named(classes, bad):
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_ratelimit_bad_classes
+
+    assert mail_ratelimit_bad_classes(classes) == bad
+    assert list(_old_ratelimit_check(classes)) == bad
+
+
+@pytest.mark.parametrize("classes, bad", [
+    ({"default": {"messages": 5}}, ["default"]),
+    ({"default": "100/h", "bulk": None}, ["default", "bulk", "default", "bulk"]),
+])  # fmt: skip
+def test_ratelimit_bad_classes_names_a_missing_limit_the_old_check_failed_on(classes, bad):
+    """A missing limit, or a class that is no mapping: the old chain stopped the run with a templating
+    error (no such attribute, or an undefined value added to a list); the filter names the class like
+    any other bad limit."""
+    from ansible.errors import AnsibleTemplateError
+
+    from ansible_collections.gialai.mail.plugins.plugin_utils.validate import mail_ratelimit_bad_classes
+
+    assert mail_ratelimit_bad_classes(classes) == bad
+    with pytest.raises(AnsibleTemplateError):
+        _old_ratelimit_check(classes)
+
+
+def _old_ratelimit_check(classes):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    return Templar(loader=DataLoader(), variables={"c": classes}).template(trust_as_template(_RATELIMIT_CHAIN))

@@ -263,3 +263,50 @@ def test_the_tls_directory_is_an_input_never_a_literal_in_role_code():
         if f.is_file() and "/etc/ssl/mail" in f.read_text()
     ]
     assert not found, f"/etc/ssl/mail written literally in {found}: read the role's TLS input instead"
+
+
+def _guarded(ast) -> tuple[set[int], set[str]]:
+    """Names read through ``default()`` (X | default(..), X.y | default(..)), and names tested
+    with ``is defined``/``is undefined``: undefined there is an answer, not an error."""
+    ids, names = set(), set()
+    for f in ast.find_all(jinja2.nodes.Filter):
+        if f.name in ("default", "d"):
+            n = f.node
+            while isinstance(n, (jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+                n = n.node
+            if isinstance(n, jinja2.nodes.Name):
+                ids.add(id(n))
+    for t in ast.find_all(jinja2.nodes.Test):
+        if t.name in ("defined", "undefined") and isinstance(t.node, jinja2.nodes.Name):
+            names.add(t.node.name)
+    return ids, names
+
+
+def _unguarded_reads_of_other_files_results(role: pathlib.Path) -> list[str]:
+    files = _role_yaml(role, "tasks")
+    registered: dict[str, set[pathlib.Path]] = {}
+    for f in files:
+        for task in _tasks(_load(f)):
+            if "register" in task:
+                registered.setdefault(task["register"], set()).add(f)
+    out = []
+    for f in files:
+        for src in _strings(_load(f)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # as in _reads_of
+                ast = ENV.parse(src)
+            ids, names = _guarded(ast)
+            for n in ast.find_all(jinja2.nodes.Name):
+                if (n.ctx == "load" and f not in registered.get(n.name, {f})
+                        and id(n) not in ids and n.name not in names):
+                    out.append(f"{f.relative_to(ROOT)} reads {n.name}, registered in "
+                               f"{', '.join(sorted(str(x.relative_to(ROOT)) for x in registered[n.name]))}")
+    return sorted(set(out))
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_a_task_file_reads_another_files_registered_result_only_with_a_default(role):
+    """A task file runs alone under its tag (--tags dkim_service): a result registered by another
+    file is then undefined, and reading it bare fails the run. It is read as X | default({})."""
+    found = _unguarded_reads_of_other_files_results(role)
+    assert not found, "\n".join(found)
