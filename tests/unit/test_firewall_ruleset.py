@@ -34,16 +34,20 @@ def render(group_names, **overrides) -> str:
     variables.update(group_names=group_names, ansible_managed="Ansible managed", groups=GROUPS,
                      __firewall_host_addresses=ADDRESSES)
     variables.update(overrides)
-    variables["__firewall_rules"] = host_rules(variables)
+    variables["__firewall_rules"] = role_var("__firewall_rules", variables)
+    variables["__firewall_ruleset"] = role_var("__firewall_ruleset", variables)
     return env.get_template("etc/nftables.conf.j2").render(**variables)
 
 
-def host_rules(variables) -> list:
-    """The role's __firewall_rules (vars/main.yml), rendered by Ansible with the host's variables."""
+def role_var(name: str, variables):
+    """The role's variable `name` (vars/main.yml), rendered by Ansible with the host's variables and
+    the collection's filters (plugins/filter, as ansible.cfg's filter_plugins)."""
     from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import filter_loader
     from ansible.template import Templar, trust_as_template
 
-    expression = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__firewall_rules"]
+    filter_loader.add_directory(str(ROOT / "plugins" / "filter"))
+    expression = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())[name]
     return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
 
 
@@ -100,3 +104,35 @@ def test_default_deny_and_only_our_table_is_replaced():
     assert "delete table inet mail_filter" in ruleset
     assert ruleset.count("policy drop;") == 2  # input and forward
     assert "ct state established,related accept" in ruleset
+
+
+# The split itself (plugins/plugin_utils/firewall.py), imported as the filter imports it.
+def test_ruleset_splits_open_ports_from_ports_open_to_sources():
+    from ansible_collections.gialai.mail.plugins.plugin_utils.firewall import mail_firewall_ruleset
+
+    rules = [{"port": [25, "587"]}, {"port": [[465], 25]}, {"port": 53, "proto": "udp"},
+             {"port": 22, "source_groups": ["mail_store", "absent"], "sources": ["10.1.0.0/24", "2001:DB8:30::12"],
+              "comment": "backups"},
+             {"port": [24, 12345], "sources": []}]
+    got = mail_firewall_ruleset(rules, GROUPS, ADDRESSES)
+    assert got["tcp"] == [25, 465, 587] and got["udp"] == [53]
+    assert got["restricted"] == [
+        {"ports": [22], "proto": "tcp", "sources": ["10.1.0.0/24", "2001:DB8:30::12", "10.30.0.11", "10.30.0.12"],
+         "v4": ["10.1.0.0/24", "10.30.0.11", "10.30.0.12"], "v6": ["2001:DB8:30::12"], "comment": "backups"},
+        {"ports": [24, 12345], "proto": "tcp", "sources": [], "v4": [], "v6": [], "comment": "restricted"}]
+    assert mail_firewall_ruleset([], GROUPS) == {"tcp": [], "udp": [], "restricted": []}
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    (["25"], "firewall rule '25': not a mapping"),
+    ([{"port": "smtp"}], "firewall rule {'port': 'smtp'}: port must be 1-65535 or a list of them"),
+    ([{"port": 22, "source_groups": ["mail_store"]}],
+     "firewall rule {'port': 22, 'source_groups': ['mail_store']}: no address for host 'store2' of 'mail_store'"),
+])
+def test_ruleset_names_the_rule_it_cannot_split(rules, message):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.gialai.mail.plugins.plugin_utils.firewall import mail_firewall_ruleset
+
+    with pytest.raises(AnsibleFilterError) as error:
+        mail_firewall_ruleset(rules, GROUPS, {"store1": ["10.30.0.11"]})
+    assert str(error.value) == message
