@@ -3,8 +3,8 @@
 
 - MAIL_AUDIT_HOSTS: the hosts, comma-separated;
 - MAIL_AUDIT_HOSTVARS: per host (JSON) its connection, container, inventory, address,
-  host name, domains, the CA file the playbook wrote for it, its groups and its lab
-  switches (the catalogue's `lab_switches:` its inventory sets).
+  host name, domains, the CA file the playbook wrote for it, its TLS key's path (its
+  tls_key_file), its groups and its lab switches (the catalogue's `lab_switches:` its inventory sets).
 
 The tests here only look (as an outside client, and through commands that change
 nothing) and log in nowhere: the audit knows no account (`mail.lab` has no
@@ -69,4 +69,5 @@ def mail(request) -> MailHost:
     return MailHost(name=name, host=host,
                     target=Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"]),
                     lab=LabData(domains=hv["domains"], hostname=hv["hostname"], accounts=[], aliases=[],
-                                passwords={}))
+                                passwords={}),
+                    tls_key_file=hv["tls_key_file"])

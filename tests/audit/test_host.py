@@ -23,7 +23,7 @@ def test_only_mail_ports_listen_outside_loopback(mail):
 
 @pytest.mark.control("TLS-03")
 def test_secrets_have_tight_modes(mail):
-    key = mail.host.file("/etc/ssl/mail/privkey.pem")
+    key = mail.host.file(mail.tls_key_file)
     assert key.user == "root" and key.mode == 0o600
     users = mail.host.file("/etc/dovecot/users")
     assert users.user == "root" and users.group == "dovecot" and users.mode == 0o640

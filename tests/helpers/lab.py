@@ -71,9 +71,13 @@ def load_lab_data() -> LabData:
     )
 
 
+# The lab's TLS directory: the TLS role's tls_dir as playbooks/group_vars/all/mail.yml binds it.
+TLS_DIR = "/etc/ssl/mail"
+
+
 def target_for(container: str, hostname: str) -> Target:
     return Target(address=container_address(container), hostname=hostname,
-                  cafile=container_file(container, "/etc/ssl/mail/ca.pem"))
+                  cafile=container_file(container, f"{TLS_DIR}/ca.pem"))
 
 
 def run_site(name: str | None, extra: dict, tags: str, playbook: str = "playbooks/site.yml",

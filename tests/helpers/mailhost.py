@@ -21,6 +21,7 @@ class MailHost:
     host: testinfra.host.Host
     target: Target
     lab: LabData
+    tls_key_file: str  # the private key the services use (the TLS role's tls_key_file)
 
     @property
     def release(self) -> str:

@@ -265,6 +265,37 @@ def test_the_tls_directory_is_an_input_never_a_literal_in_role_code():
     assert not found, f"/etc/ssl/mail written literally in {found}: read the role's TLS input instead"
 
 
+TLS_DIR_HOME = "playbooks/group_vars/all/mail.yml"
+# Each role documents its own default (defaults, argument spec, README): those name it too.
+TLS_DIR_DEFAULTS = re.compile(r"^roles/[a-z_0-9]+/(defaults/main[.]yml|meta/argument_specs[.]yml|README[.]md)$")
+
+
+def _tracked_files() -> list[str]:
+    import subprocess
+
+    return subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_the_tls_directory_is_written_once_outside_the_role_defaults():
+    """The TLS role's tls_dir, bound once in playbooks/group_vars/all/mail.yml, holds the TLS
+    directory; the playbooks (audit.yml, dns-records.yml), inventories, plugins and the audit's
+    checks read it (or the files bound from it), never a fallback literal. The lab's own tests
+    (molecule/, tests/ but tests/audit) and the CHANGELOG's history may name it."""
+    literal = "/etc/ssl/mail"
+    found = []
+    for name in _tracked_files():
+        if name == "CHANGELOG.md" or TLS_DIR_DEFAULTS.match(name) or name == "tests/unit/test_role_inputs.py":
+            continue
+        if (name.startswith(("molecule/", "tests/")) and not name.startswith("tests/audit/")):
+            continue
+        path = ROOT / name
+        if path.is_file() and not path.is_symlink() and literal in path.read_text(errors="replace"):
+            found.append(name)
+    assert found == [TLS_DIR_HOME], f"{literal} written outside its one home {TLS_DIR_HOME}: {found}"
+    home = (ROOT / TLS_DIR_HOME).read_text()
+    assert home.count(literal) == 1 and f"\ntls_dir: {literal}\n" in home
+
+
 def _guarded(ast) -> tuple[set[int], set[str]]:
     """Names read through ``default()`` (X | default(..), X.y | default(..)), and names tested
     with ``is defined``/``is undefined``: undefined there is an answer, not an error."""

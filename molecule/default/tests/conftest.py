@@ -17,7 +17,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.lab import TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.mailhost import MailHost  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
@@ -65,6 +65,7 @@ def mail(request) -> MailHost:
         host=podman_host(request.param),
         target=target_for(request.param, lab.hostname),
         lab=lab,
+        tls_key_file=f"{TLS_DIR}/privkey.pem",
     )
 
 

@@ -27,13 +27,12 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.helpers.lab import LAB_VARS, changed_counts, journal_after, journal_mark, run_site
+from tests.helpers.lab import LAB_VARS, TLS_DIR, changed_counts, journal_after, journal_mark, run_site
 from tests.helpers.mailclient import SMTP, imap_wait_for
 
 # Runs alone (tests/helpers/exclusive.py): serves a short-lived certificate, then renews it.
 pytestmark = pytest.mark.exclusive
 
-TLS_DIR = "/etc/ssl/mail"
 POSTMASTER = "postmaster@gialai.gov.vn"
 
 
