@@ -7,9 +7,10 @@
   tls_key_file), its groups and its lab switches (the catalogue's `lab_switches:` its inventory sets).
 
 The tests here only look (as an outside client, and through commands that change
-nothing) and log in nowhere: the audit knows no account (`mail.lab` has no
-accounts nor passwords). Other suites import these tests and run them with their own
-`mail` fixture (README, Tests), so a test here uses only what both give.
+nothing) and log in nowhere: the audit knows no lab and no account (`mail.lab` is
+None, `mail.known_passwords` empty). Other suites import these tests and run them
+with their own `mail` fixture (README, Tests), so a test here uses only what both
+give (tests/helpers/mailhost.py), and nothing of tests/helpers/lab.py.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ import testinfra
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import LabData, podman_env  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 from tests.helpers.mailhost import MailHost  # noqa: E402
-from tests.helpers.podman_host import podman_host  # noqa: E402
+from tests.helpers.podman_host import podman_env, podman_host  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
@@ -68,6 +68,4 @@ def mail(request) -> MailHost:
         host = testinfra.get_host(f"ansible://{name}?ansible_inventory={hv['inventory']}")
     return MailHost(name=name, host=host,
                     target=Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"]),
-                    lab=LabData(domains=hv["domains"], hostname=hv["hostname"], accounts=[], aliases=[],
-                                passwords={}),
-                    tls_key_file=hv["tls_key_file"])
+                    domains=hv["domains"], tls_key_file=hv["tls_key_file"])

@@ -29,7 +29,7 @@ def test_secrets_have_tight_modes(mail):
     assert users.user == "root" and users.group == "dovecot" and users.mode == 0o640
     content = users.content_string
     assert "{SHA512-CRYPT}" in content or "{BLF-CRYPT}" in content
-    for password in mail.lab.passwords.values():
+    for password in mail.known_passwords.values():
         assert password not in content
 
 

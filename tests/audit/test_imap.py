@@ -20,7 +20,7 @@ def test_plaintext_imap_login_is_refused(mail, evidence):
         assert "STARTTLS" in caps
         assert not any(c.startswith("AUTH=") for c in caps)
         with pytest.raises(imaplib.IMAP4.error) as exc:
-            imap.login(user, mail.lab.passwords.get(user, "audit-probe"))
+            imap.login(user, mail.known_passwords.get(user, "audit-probe"))
         assert "PRIVACYREQUIRED" in str(exc.value) or "disabled" in str(exc.value).lower()
         evidence(f"143 before STARTTLS: capabilities {' '.join(caps)}; LOGIN: {exc.value}")
 

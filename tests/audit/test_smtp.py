@@ -26,9 +26,9 @@ def _greeting(sock) -> list[str]:
 def test_banner_names_host_without_software(mail):
     with socket.create_connection((mail.target.address, 25), timeout=20) as sock:
         lines = _greeting(sock)
-    assert lines and lines[-1].startswith(f"220 {mail.lab.hostname} ESMTP"), lines
+    assert lines and lines[-1].startswith(f"220 {mail.target.hostname} ESMTP"), lines
     for line in lines:
-        assert line.startswith(f"220-{mail.lab.hostname} ESMTP") or line.startswith(f"220 {mail.lab.hostname} ESMTP")
+        assert line.startswith(f"220-{mail.target.hostname} ESMTP") or line.startswith(f"220 {mail.target.hostname} ESMTP")
         assert "postfix" not in line.lower() and "debian" not in line.lower()
 
 
@@ -71,7 +71,7 @@ def test_no_open_relay_on_25(mail, evidence):
 
 @pytest.mark.control("SMTP-08")
 def test_unknown_local_recipient_is_refused(mail, evidence):
-    [(_, code, reply)] = rcpts_from_outside(mail.target, evidence, [f"khongtontai@{mail.lab.domains[0]}"])
+    [(_, code, reply)] = rcpts_from_outside(mail.target, evidence, [f"khongtontai@{mail.domains[0]}"])
     assert code == 550, reply
 
 

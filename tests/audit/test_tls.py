@@ -7,14 +7,15 @@ scan command the Mozilla check needs COMPLETED, none in error (tests/helpers/sca
 from __future__ import annotations
 
 import json
+import pathlib
 import subprocess
 
 import pytest
 
-from tests.helpers.lab import ROOT
 from tests.helpers.mailclient import SMTP
 from tests.helpers.scanners import incomplete_sslyze
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
 
 # port -> STARTTLS protocol for sslyze (None: implicit TLS)
@@ -29,16 +30,16 @@ def test_sslyze_mozilla_intermediate(mail, port, evidence, tmp_path):
            "--json_out", str(out)]
     if TLS_PORTS[port]:
         cmd += ["--starttls", TLS_PORTS[port]]
-    cmd.append(f"{mail.lab.hostname}:{port}{{{mail.target.address}}}")
+    cmd.append(f"{mail.target.hostname}:{port}{{{mail.target.address}}}")
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     report = result.stdout[-3000:]
     try:
         doc = json.loads(out.read_text())
     except (OSError, ValueError) as e:
         doc = f"no JSON: {e}"
-    problems = incomplete_sslyze(doc, mail.lab.hostname, port)
+    problems = incomplete_sslyze(doc, mail.target.hostname, port)
     assert problems == [], (problems, report)
-    assert f"{mail.lab.hostname}:{port}: OK - Compliant" in result.stdout, report
+    assert f"{mail.target.hostname}:{port}: OK - Compliant" in result.stdout, report
     assert result.returncode == 0, report
     evidence(f"sslyze {port}: OK - Compliant (Mozilla intermediate), all 15 scan commands completed")
 
@@ -50,5 +51,5 @@ def test_certificate_names_the_mail_host_and_chains_to_the_ca(mail, evidence):
         client.starttls()  # verifies the chain and mail.<domain> with the CA file
         cert = client.sock.getpeercert()
     names = [v for k, v in cert["subjectAltName"] if k == "DNS"]
-    assert mail.lab.hostname in names
+    assert mail.target.hostname in names
     evidence(f"SAN {names}, verified against the CA, expires {cert['notAfter']}")

@@ -14,14 +14,9 @@ from dataclasses import dataclass, field
 
 from .labdata import LAB_VARS, lab_mail  # noqa: F401  (LAB_VARS: for the tests that import it from here)
 from .mailclient import Target
+from .podman_host import podman_env  # noqa: F401  (for the tests that import it from here)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def podman_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("CONTAINERS_CONF", str(ROOT / "lab" / "containers.conf"))
-    return env
 
 
 def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -20,12 +20,25 @@ from __future__ import annotations
 import atexit
 import base64
 import json
+import os
+import pathlib
 import subprocess
 import threading
 from typing import Any
 
 import testinfra.host
 from testinfra.backend import base
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def podman_env() -> dict:
+    """The environment podman runs in here: this sandbox's containers.conf (lab/containers.conf:
+    runc, ulimits) unless CONTAINERS_CONF names another."""
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(ROOT / "lab" / "containers.conf"))
+    return env
+
 
 # The command runner inside the container: one JSON request per line in, one JSON
 # answer per line out. Kept to the standard library of Debian's python3.

@@ -143,6 +143,33 @@ def test_the_scenarios_that_import_the_audit_run_every_one_of_its_checks(collect
         assert defined - got == set(), f"{suite} does not collect these checks of tests/audit: {sorted(defined - got)}"
 
 
+def _audit_hostvars_keys() -> set[str]:
+    """The keys playbooks/audit.yml passes per host in MAIL_AUDIT_HOSTVARS."""
+    plays = yaml.safe_load((ROOT / "playbooks" / "audit.yml").read_text(encoding="utf-8"))
+    task = next(t for play in plays for t in play.get("tasks", []) if "MAIL_AUDIT_HOSTVARS" in t.get("environment", {}))
+    return set(re.findall(r"'([a-z_]+)':", task["environment"]["MAIL_AUDIT_HOSTVARS"]))
+
+
+def test_the_audit_knows_only_what_audit_yml_passes():
+    """tests/audit builds its `mail` from MAIL_AUDIT_HOSTVARS alone: it reads no key playbooks/audit.yml
+    does not pass, imports nothing of the lab (tests/helpers/lab.py, labdata.py, LabData) and its checks
+    read no `mail.lab` (None there), only what the Molecule suites that import them give too."""
+    audit = ROOT / cat.AUDIT_SUITE
+    conftest = (audit / "conftest.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"hv\[\"([a-z_]+)\"\]", conftest))
+    assert read and read <= _audit_hostvars_keys(), f"read but not passed by audit.yml: {sorted(read - _audit_hostvars_keys())}"
+    for path in sorted(audit.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in modules if m and m.startswith(("tests.helpers.lab", "tests.helpers.labdata"))}, path.name
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+        assert "LabData" not in names, path.name
+        lab = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr == "lab"]
+        assert lab == [], f"{path.name} reads mail.lab (lines {lab}): the audit has no lab"
+
+
 def test_the_collection_check_sees_nested_and_skipped_tests(tmp_path):
     """The check itself: a nested marked helper is reported uncollected, a skip-marked or
     xfail-marked test proves nothing, a skipif whose condition is false does."""

@@ -64,8 +64,9 @@ def mail(request) -> MailHost:
         name=request.param,
         host=podman_host(request.param),
         target=target_for(request.param, lab.hostname),
-        lab=lab,
+        domains=lab.domains,
         tls_key_file=f"{TLS_DIR}/privkey.pem",
+        lab=lab,
     )
 
 
