@@ -29,6 +29,9 @@ NEW_PASSWORD = "Thu-vien-2026!"
 # BYSTANDER stays active throughout.
 SUSPENDED = "hoatt@gialai.gov.vn"
 BYSTANDER = "locnv@gialai.gov.vn"
+# A main.cf input changed in the same runs (an operator's edit waiting for the next full run):
+# accounts.yml writes the account tables only (postfix_tables_only), so main.cf keeps the old banner.
+PENDING_MAIN_CF_CHANGE = {"postfix_banner": "$myhostname ESMTP pending"}
 
 
 def _accounts_with_new_one() -> list[dict]:
@@ -78,7 +81,7 @@ def account_flow(instance_names) -> dict:
     for n, h in hosts.items():
         seen[n]["main_cf"] = h.file("/etc/postfix/main.cf").sha256sum
         seen[n]["dovecot_conf"] = h.file("/etc/dovecot/dovecot.conf").sha256sum
-    extra = {"mail_accounts": _accounts_with_new_one()}
+    extra = {"mail_accounts": _accounts_with_new_one(), **PENDING_MAIN_CF_CHANGE}
     flow: dict = {"hosts": seen}
     # Phones waiting in IDLE: the account about to be suspended and a bystander.
     idle = {n: {who: imap_idle(targets[n], who, lab.password(who)) for who in (SUSPENDED, BYSTANDER)}
@@ -128,7 +131,8 @@ def test_new_account_previewed_applied_once_and_removed_again(mail, account_flow
     assert applied.returncode == 0, out[-3000:]
     assert changed_counts(applied.stdout)[mail.name] > 0
     assert NEW_PASSWORD not in out
-    # The new account receives and logs in; nothing else was rewritten.
+    # The new account receives and logs in; nothing else was rewritten (main.cf not even with the
+    # changed banner of the same run).
     assert seen["delivered"] == 1, seen["delivered"]
     assert seen["main_cf_after"] == seen["main_cf"]
     assert seen["dovecot_conf_after"] == seen["dovecot_conf"]

@@ -1,0 +1,112 @@
+"""The backup_client role's repositories with every default filled in.
+
+``mail_backup_repositories`` (documented in ``plugins/filter/mail_backup_repositories.py``) gives
+the role's ``__backup_repos``: each entry of ``backup_repositories`` with the fields the tasks and
+templates read (whether the role manages it on a backup host, the account there, the ssh alias,
+restic's repository URL, the retention as ``restic forget`` arguments). The input checks of the
+role (``roles/backup_client/tasks/validate.yml``) run before it and name a bad repository for the
+operator; the errors here are for input that got past them (another caller, a changed check).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+# restic forget's --keep-<period> options that backup_retention may set.
+RETENTION_KEYS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
+_WHOLE = re.compile(r"^-?[0-9]+$")
+
+
+def _whole_number(value) -> int | None:
+    """``value`` as an int when it is a whole number written as one (7 or '7'), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str) and _WHOLE.match(value) and str(int(value)) == value:
+        return int(value)
+    return None
+
+
+def backup_keep_args(retention) -> str:
+    """``backup_retention`` as restic forget arguments, keys in sorted order, zeros left out:
+    {'daily': 7, 'last': 3, 'weekly': 0} -> '--keep-daily 7 --keep-last 3'."""
+    if not isinstance(retention, Mapping):
+        raise AnsibleFilterError(
+            f"backup_retention must map periods ({', '.join(RETENTION_KEYS)}) to counts, "
+            f"got {type(retention).__name__}")
+    args = []
+    for key in sorted(retention, key=lambda k: str(k).lower()):
+        if key not in RETENTION_KEYS:
+            raise AnsibleFilterError(
+                f"backup_retention: unknown period '{key}' (one of {', '.join(RETENTION_KEYS)})")
+        count = _whole_number(retention[key])
+        if count is None or count < 0:
+            raise AnsibleFilterError(
+                f"backup_retention: {key} = {retention[key]!r} is not a whole number >= 0")
+        if count > 0:
+            args.append(f"--keep-{key} {count}")
+    if not args:
+        raise AnsibleFilterError(
+            "backup_retention keeps nothing (every count is 0): restic forget would have no policy")
+    return " ".join(args)
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str) or value == "":
+        raise AnsibleFilterError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def mail_backup_repositories(repositories, client_name, server_root, retention) -> list[dict]:
+    """Each repository of ``repositories`` (backup_repositories) as a new dict: its own keys, then
+
+    - ``managed``: True when it names a ``server`` (a backup host the role sets up), else False;
+    - ``account``: for a managed one its ``account``, else ``<client_name>-<name>``; '' otherwise;
+    - ``address``: for a managed one its ``address``, else its server; '' otherwise;
+    - ``port`` (default 22), ``root`` (default ``server_root``), ``env`` (default {});
+    - ``alias``: ``mail-backup-<name>``, the ssh alias and the prefix of its files;
+    - ``restic_url``: ``rclone:<alias>:repo`` for a managed one, else its ``url`` ('' if none);
+    - ``keep_args``: ``retention`` as restic forget arguments (applied on the backup host).
+
+    A key given in a repository is kept as given (a given ``port`` of '2222' stays a string), as
+    Ansible's ``default`` filter keeps it.
+    """
+    client_name = _text(client_name, "backup_client_name")
+    server_root = _text(server_root, "backup_server_root")
+    keep_args = backup_keep_args(retention)
+    if not isinstance(repositories, (list, tuple)):
+        raise AnsibleFilterError(
+            f"backup_repositories must be a list of repositories, got {type(repositories).__name__}")
+    out = []
+    for index, repo in enumerate(repositories):
+        if not isinstance(repo, Mapping):
+            raise AnsibleFilterError(
+                f"backup_repositories[{index}] is not a mapping ({{name, password, server or url}}), "
+                f"got {type(repo).__name__}")
+        name = repo.get("name")
+        if not isinstance(name, str) or name == "":
+            raise AnsibleFilterError(f"backup_repositories[{index}] has no name")
+        env = repo.get("env", {})
+        if not isinstance(env, Mapping):
+            raise AnsibleFilterError(
+                f"backup repository {name}: env must be a mapping, got {type(env).__name__}")
+        managed = bool(repo.get("server"))
+        alias = f"mail-backup-{name}"
+        entry = dict(repo)
+        entry.update(
+            managed=managed,
+            account=repo.get("account", f"{client_name}-{name}") if managed else "",
+            address=repo.get("address", repo.get("server")) if managed else "",
+            port=repo.get("port", 22),
+            root=repo.get("root", server_root),
+            alias=alias,
+            restic_url=f"rclone:{alias}:repo" if managed else repo.get("url", ""),
+            env=env,
+            keep_args=keep_args,
+        )
+        out.append(entry)
+    return out
