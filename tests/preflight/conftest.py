@@ -30,9 +30,17 @@ def run_site(tmp_path):
     def run(extra: dict | None = None, mail_overrides: dict | None = None,
             inventory: str = "lab", playbook: str = "site.yml",
             groups: tuple[str, ...] = ("mail_mx", "mail_store"),
-            extra_hosts: dict[str, list[str]] | None = None) -> subprocess.CompletedProcess:
+            extra_hosts: dict[str, list[str]] | None = None,
+            mail_unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
         inv = tmp_path / "inventory"
         shutil.copytree(ROOT / "inventories" / inventory / "group_vars", inv / "group_vars")
+        if mail_unset:
+            # Data the inventory leaves out: removed from its group_vars/all/mail.yml.
+            path = inv / "group_vars" / "all" / "mail.yml"
+            data = yaml.safe_load(path.read_text())
+            assert set(mail_unset) <= set(data), f"{mail_unset} not all in {path.name}"
+            path.write_text(yaml.safe_dump({k: v for k, v in data.items() if k not in mail_unset},
+                                           allow_unicode=True))
         if mail_overrides:
             # Data in the inventory's group_vars/all; a value the mail_* layer binds
             # (playbooks/group_vars/all/mail.yml, which outranks an inventory's

@@ -45,8 +45,9 @@ def test_wrong_type(run_site):
 
 def test_unknown_choice(run_site):
     out = _stopped_before_any_host(run_site({"mail_tls_profile": "old"}))
-    # the tls role's argument_specs (the first role to read it) names the variable, the choices and the value
-    assert "value of tls_profile must be one of: intermediate, modern, got: old" in out, out[-3000:]
+    # the mail role's argument_specs (the first check of all) names the inventory's variable, the choices
+    # and the value
+    assert "value of mail_tls_profile must be one of: intermediate, modern, got: old" in out, out[-3000:]
 
 
 def test_missing_secret(run_site):

@@ -23,10 +23,20 @@ def _specs(role):
     ]
 
 
+# The mail role declares the inventory's mail_* data, which playbooks/group_vars/all/mail.yml
+# reads in every play; a role's defaults are visible only in the play that runs the role, so
+# a default there would hide a missing value in the preflight only. It has none, and no
+# option of its spec claims one (an unset value's meaning is in its description).
+NO_DEFAULTS = {"mail"}
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
 def test_defaults_and_argument_specs_name_the_same_variables(role):
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
     options = _specs(role)["main"]["options"]
+    if role.name in NO_DEFAULTS:
+        assert defaults == {} and [n for n, s in options.items() if "default" in s] == []
+        return
     assert set(defaults) == set(
         options
     ), f"only in defaults: {set(defaults) - set(options)}; only in specs: {set(options) - set(defaults)}"
@@ -37,7 +47,7 @@ def test_spec_defaults_equal_role_defaults(role):
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text()) or {}
     options = _specs(role)["main"]["options"]
     for name, spec in options.items():
-        if spec.get("required"):
+        if spec.get("required") or role.name in NO_DEFAULTS:
             continue
         d = defaults[name]
         if isinstance(d, str) and "{{" in d:
