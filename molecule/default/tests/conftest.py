@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pathlib
 import sys
+import warnings
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers.lab import TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.mailclient import wait_for_banner  # noqa: E402
 from tests.helpers.mailhost import MailHost  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
@@ -60,10 +62,14 @@ def pytest_generate_tests(metafunc):
 def mail(request) -> MailHost:
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})
     lab = load_lab_data()
+    target = target_for(request.param, lab.hostname)
+    waited = wait_for_banner(target, 25)
+    if waited > 10:
+        warnings.warn(f"{request.param}: port 25 sent its banner only after {waited:.0f} s")
     return MailHost(
         name=request.param,
         host=podman_host(request.param),
-        target=target_for(request.param, lab.hostname),
+        target=target,
         domains=lab.domains,
         tls_key_file=f"{TLS_DIR}/privkey.pem",
         lab=lab,
