@@ -1,4 +1,4 @@
-"""The backup_client role's repositories with every default filled in.
+"""The backup_client role's repositories with every default filled in, and its agencies checked.
 
 ``mail_backup_repositories`` (documented in ``plugins/filter/mail_backup_repositories.py``) gives
 the role's ``__backup_repos``: each entry of ``backup_repositories`` with the fields the tasks and
@@ -6,6 +6,9 @@ templates read (whether the role manages it on a backup host, the account there,
 restic's repository URL, the retention as ``restic forget`` arguments). The input checks of the
 role (``roles/backup_client/tasks/validate.yml``) run before it and name a bad repository for the
 operator; the errors here are for input that got past them (another caller, a changed check).
+
+``mail_backup_agency_problems`` (``plugins/filter/mail_backup_agency_problems.py``) is one of those
+checks: the entries of ``backup_agencies`` that are not a code with a list of mailbox addresses.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+
+# A mailbox address as backup_agencies lists it (and as restore.yml's scope mailbox:<address> takes it).
+MAILBOX_RE = re.compile(r"^[^@\s/]+@[a-z0-9.-]+$")
+# How much of a bad entry's value the message shows (Jinja's truncate(80): 5 more allowed, cut at a word).
+SHOWN, LEEWAY, ELLIPSIS = 80, 5, "..."
 
 # restic forget's --keep-<period> options that backup_retention may set.
 RETENTION_KEYS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
@@ -110,3 +118,30 @@ def mail_backup_repositories(repositories, client_name, server_root, retention) 
         )
         out.append(entry)
     return out
+
+
+def _shown(text: str) -> str:
+    """``text`` cut as Jinja's ``truncate(80)`` cuts it: kept whole up to 85 characters, else the
+    first 77 up to the last space, then '...'."""
+    if len(text) <= SHOWN + LEEWAY:
+        return text
+    return text[:SHOWN - len(ELLIPSIS)].rsplit(" ", 1)[0] + ELLIPSIS
+
+
+def mail_backup_agency_problems(agencies) -> list[str]:
+    """The entries of ``agencies`` (backup_agencies: agency code -> its mailbox addresses) that are
+    wrong, each as '<code> <its value, cut to about 80 characters>', in the mapping's order.
+
+    An entry is wrong when its value is not a list (a string, a mapping, a number, null) or holds
+    anything but mailbox addresses (``local@domain``, lower-case domain, no space or slash).
+    Anything but a mapping gives no entries: the caller says what it is instead.
+    """
+    if not isinstance(agencies, Mapping):
+        return []
+    bad = []
+    for code, boxes in agencies.items():
+        if (not isinstance(boxes, (list, tuple))
+                or any(not isinstance(box, str) for box in boxes)
+                or any(not MAILBOX_RE.match(box) for box in boxes)):
+            bad.append(f"{code} {_shown(str(boxes))}")
+    return bad

@@ -87,10 +87,11 @@ def test_every_filter_over_its_own_function():
     """No filter lost in the split: the 24 of the eight former files (25 with mail_passwd_newly_locked,
     27 with mail_network_problems and mail_networks_outside, 28 with mail_networks_not_within,
     29 with mail_setting_problems, 30 with mail_ratelimit_bad_classes, 31 with mail_firewall_ruleset,
-    32 with mail_backup_repositories),
+    32 with mail_backup_repositories, 33 with mail_backup_agency_problems, 34 with
+    mail_listed_problems),
     each its own function."""
     mapped = {func for plugin in filter_plugins().values() for func in plugin.FilterModule().filters().values()}
-    assert len(mapped) == len(WRAPPERS) == 32
+    assert len(mapped) == len(WRAPPERS) == 34
 
 
 def test_ansible_doc_reads_every_filter(tmp_path):

@@ -40,6 +40,17 @@ def test_the_svg_is_a_whole_svg_document():
         assert any(group in (t or "") for t in texts), f"the picture does not name the group {group}"
 
 
+def test_the_picture_names_every_role_of_site_yml_s_table():
+    """Each role of site.yml's table (__site_roles) is in the picture, as a whole word (not inside
+    mail_mx or a path); `mail` is also an ordinary word there ("other mail servers"), so the mail
+    role is looked for as "mail role"."""
+    texts = " ".join(t.text or "" for t in ET.parse(SVG).getroot().iter("{http://www.w3.org/2000/svg}text"))
+    missing = [role for role in _site_role_groups()
+               if not re.search(r"(?<![\w/.-])%s(?![\w/-])" % re.escape("mail role" if role == "mail" else role),
+                                texts)]
+    assert not missing, f"the picture (docs/architecture.dot) does not name the role(s) {missing}: add them, `make docs`"
+
+
 @pytest.mark.parametrize("doc", ["docs/ARCHITECTURE.md", "README.md"])
 def test_every_repository_path_a_document_names_exists(doc):
     text = (ROOT / doc).read_text(encoding="utf-8")

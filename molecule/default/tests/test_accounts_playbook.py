@@ -30,7 +30,8 @@ NEW_PASSWORD = "Thu-vien-2026!"
 SUSPENDED = "hoatt@gialai.gov.vn"
 BYSTANDER = "locnv@gialai.gov.vn"
 # A main.cf input changed in the same runs (an operator's edit waiting for the next full run):
-# accounts.yml writes the account tables only (postfix_tables_only), so main.cf keeps the old banner.
+# accounts.yml writes the account tables only (the postfix role's entry point accounts), so main.cf keeps
+# the old banner.
 PENDING_MAIN_CF_CHANGE = {"postfix_banner": "$myhostname ESMTP pending"}
 
 
