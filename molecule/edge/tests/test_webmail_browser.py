@@ -19,6 +19,7 @@ import uuid
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 
 from tests.helpers import browser
 from tests.helpers.lab import journal_after, journal_mark
@@ -142,7 +143,7 @@ class Webmail:
         browser.clickable(self.driver, "#taskmenu a.compose").click()
         subject_field = browser.visible(self.driver, "#compose-subject")
         self.record_messages()
-        recipient = browser.visible(self.driver, "#compose_to input:not([type=hidden])")
+        recipient = browser.visible(self.driver, "#compose_to ul.recipient-input input")
         recipient.send_keys(to + ", ")
         subject_field.send_keys(subject)
         browser.visible(self.driver, "#composebody").send_keys(body)
@@ -265,10 +266,8 @@ def test_an_identity_with_someone_elses_address_is_refused(edge, webmail):
     # the server: a forged form (the field enabled again, another address) does not change it
     driver.execute_script("var f = arguments[0]; f.disabled = false; f.readOnly = false; f.value = arguments[1];",
                           address, OTHER)
-    webmail.record_messages()
-    webmail.forget_shown()
     browser.clickable(driver, ".formbuttons .submit").click()
-    browser.until(driver, lambda d: webmail.shown(), "an answer to the save")
+    browser.until(driver, EC.staleness_of(address), "the saved form's answer")
     webmail.open("?_task=settings&_action=identities")
     listed = browser.visible(driver, "#identities-table").text
     assert OTHER not in listed and USER in listed, listed
