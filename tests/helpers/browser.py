@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -135,7 +135,10 @@ def chromium(hosts: dict[str, str], cafile: str, *, size: tuple[int, int] = (140
 
 
 def wait(driver: WebDriver, seconds: float = WAIT) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.2)
+    """A bounded wait polled five times a second. An element the page replaced while it was
+    read (a list re-rendered) is read again at the next poll, not an error."""
+    return WebDriverWait(driver, seconds, poll_frequency=0.2,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def until(driver: WebDriver, condition: Callable, what: str, seconds: float = WAIT):

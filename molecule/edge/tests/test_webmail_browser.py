@@ -29,7 +29,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCREENSHOT = ROOT / "reports" / "molecule" / "edge-webmail-inbox.png"
 
 USER = "vanphong@gialai.gov.vn"  # the bulk class in this scenario: the edge tests' limits leave it room
-OTHER = "postmaster@gialai.gov.vn"  # sends the first message over SMTP, receives what webmail sends
+OTHER = "postmaster@gialai.gov.vn"  # receives what webmail sends
+PARTNER = "postmaster@partner.example"  # another agency's mail system: sends the first message
 
 SUBJECT = "Công văn số {token}: Kế hoạch chuyển đổi số năm 2027 — đề nghị góp ý"
 BODY = ("Kính gửi Văn phòng UBND tỉnh,\n"
@@ -61,11 +62,13 @@ def webmail(edge, driver):
 
 @pytest.fixture(scope="module")
 def received(edge):
-    """A message OTHER sent to USER over SMTP (submission, 587), delivered before the browser looks."""
+    """A message from another agency to USER over SMTP (the partner's submission, then its MX to ours),
+    delivered before the browser looks."""
     token = _token()
     subject = SUBJECT.format(token=token)
-    msg = make_message(OTHER, [USER], subject, BODY)
-    assert smtp_send(edge.mail.target, msg, port=587, starttls=True, login=(OTHER, edge.mail.password(OTHER))) == {}
+    msg = make_message(PARTNER, [USER], subject, BODY)
+    assert smtp_send(edge.partner.target, msg, port=587, starttls=True,
+                     login=(PARTNER, edge.partner.password(PARTNER))) == {}
     assert len(imap_wait_for(edge.mail.target, USER, edge.mail.password(USER), msg["Message-ID"], timeout=120)) == 1
     return subject
 
@@ -81,6 +84,14 @@ class Webmail:
     def open(self, query: str = "") -> None:
         self.driver.get(self.url + query)
         assert not browser.tls_error_shown(self.driver), f"certificate refused at {self.url}"
+        self.ready()
+
+    def ready(self) -> None:
+        """Wait until Roundcube's page script has started and is not busy (loading the list, say):
+        until then it ignores a click on its buttons."""
+        browser.until(self.driver,
+                      lambda d: d.execute_script("return !!(window.rcmail && rcmail.loaded && !rcmail.busy)"),
+                      "the page ready for a click")
 
     def login_form_shown(self) -> bool:
         return bool([e for e in self.driver.find_elements(By.CSS_SELECTOR, self.LOGIN_USER) if e.is_displayed()])
@@ -104,6 +115,7 @@ class Webmail:
             return
         self.submit_login(user, password)
         browser.visible(self.driver, "#messagelist")
+        self.ready()
         self.record_messages()
 
     def record_messages(self) -> None:
@@ -134,14 +146,15 @@ class Webmail:
         return browser.until(self.driver, find, f"a message {text!r} in the list")
 
     def error_shown(self) -> str:
-        """The text of the first error message the page shows (waits for it)."""
-        return browser.visible(self.driver, "#messagestack div.error").text
+        """The text of the first error or warning the page shows (waits for it; a failed login is a warning)."""
+        return browser.visible(self.driver, "#messagestack div.error, #messagestack div.warning").text
 
     def compose(self, to: str, subject: str, body: str, attachment: pathlib.Path) -> None:
         """Write a message and attach a file, as a user does; does not send it."""
         self.open("?_task=mail&_mbox=INBOX")
         browser.clickable(self.driver, "#taskmenu a.compose").click()
         subject_field = browser.visible(self.driver, "#compose-subject")
+        self.ready()
         self.record_messages()
         recipient = browser.visible(self.driver, "#compose_to ul.recipient-input input")
         recipient.send_keys(to + ", ")
