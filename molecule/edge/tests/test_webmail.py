@@ -51,9 +51,11 @@ def session(edge):
 
 
 def _config(edge, key: str) -> str:
-    line = edge.mail.host.run(f"grep -E \"^\\$config\\['{key}'\\]\" {CONFIG}").stdout.strip()
-    assert line, f"{key} not set in {CONFIG}"
-    return line.split("=", 1)[1].strip().rstrip(";").strip()
+    """The value Roundcube's configuration file on the host gives `key` (as PHP source)."""
+    text = edge.mail.host.file(CONFIG).content_string
+    m = re.search(rf"^\$config\['{re.escape(key)}'\]\s*=\s*(.*?);\s*$", text, re.M)
+    assert m, f"{key} not set in {CONFIG}"
+    return m.group(1).strip()
 
 
 @pytest.mark.control("WEB-01")
