@@ -4,7 +4,9 @@
 For every container named on the command line: an outside client sends a mail
 over SMTP (port 25) to a local user, an authenticated user sends one through
 submission (587, STARTTLS), and both are read back over IMAPS (993) with the
-certificate verified against the lab CA. Exit status 1 if any step fails.
+certificate verified against the lab CA. On the hosts of the lab's mail_webmail
+group a user also logs in to the webmail over HTTPS (certificate verified), and
+its address and a login to try are printed. Exit status 1 if any step fails.
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ import pathlib
 import sys
 import time
 
+import yaml
+
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from tests.helpers.lab import load_lab_data, podman, target_for  # noqa: E402
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send  # noqa: E402
+from tests.helpers.webmail import Browser, logged_in  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def webmail_hosts() -> set[str]:
+    inventory = yaml.safe_load((ROOT / "inventories" / "lab" / "hosts.yml").read_text())
+    return set((inventory["all"]["children"].get("mail_webmail") or {}).get("hosts") or {})
 
 
 def check(container: str) -> list[str]:
@@ -36,6 +48,14 @@ def check(container: str) -> list[str]:
     got2 = imap_wait_for(target, rcpt, lab.password(rcpt), sent["Message-ID"])
     rows.append(f"submit  587 -> LMTP -> IMAPS  {user:<24} {'OK' if len(got2) == 1 else 'MISSING'}"
                 f" ({time.monotonic() - start:.1f}s)")
+    webmail = container in webmail_hosts()
+    if webmail:
+        start = time.monotonic()
+        browser = Browser(target.address, target.hostname, target.tls_context())
+        ok = browser.login(user, lab.password(user)).status == 302 and logged_in(
+            browser.get("/?_task=mail&_mbox=INBOX").body)
+        rows.append(f"webmail 443 -> IMAPS login     {user:<24} {'OK' if ok else 'MISSING'}"
+                    f" ({time.monotonic() - start:.1f}s)")
     versions = podman("exec", container, "sh", "-c",
                       ". /etc/os-release; echo Debian $VERSION_ID; postconf -h mail_version; dovecot --version").stdout.split("\n")
     print(f"\n== {container}: {lab.hostname} at {target.address}  ({versions[0]}, Postfix {versions[1]}, "
@@ -44,6 +64,10 @@ def check(container: str) -> list[str]:
         print("   " + row)
     print(f"   SMTP 25, submission 587 (STARTTLS) / 465 (TLS), IMAP 143 (STARTTLS) / 993 (TLS)")
     print("   CA certificate: inventories/lab/tls-ca/ca.crt")
+    if webmail:
+        print(f"   Webmail: https://{lab.hostname}/  (this machine: add \"{target.address} {lab.hostname}\" to "
+              "/etc/hosts and trust the CA certificate above in the browser, README \"Webmail in the lab\")")
+        print(f"   Try: {user} / {lab.password(user)}")
     return [r for r in rows if "MISSING" in r]
 
 

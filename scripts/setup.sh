@@ -13,6 +13,7 @@ apt_packages=(
   swaks libnet-ssleay-perl bc                                        # SMTP client, bench arithmetic
   testssl.sh lynis openssh-client                                    # independent scanners (verify)
   restic                                                             # unit tests of the backup tool (real repositories)
+  chromium chromium-driver libnss3-tools                             # the webmail tests' real browser (tests/helpers/browser.py)
   ca-certificates
 )
 missing=()

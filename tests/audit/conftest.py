@@ -68,4 +68,4 @@ def mail(request) -> MailHost:
         host = testinfra.get_host(f"ansible://{name}?ansible_inventory={hv['inventory']}")
     return MailHost(name=name, host=host,
                     target=Target(address=hv["address"], hostname=hv["hostname"], cafile=hv["cafile"]),
-                    domains=hv["domains"], tls_key_file=hv["tls_key_file"])
+                    domains=hv["domains"], tls_key_file=hv["tls_key_file"], groups=tuple(hv.get("groups", ())))

@@ -25,6 +25,7 @@ class MailHost:
     domains: list[str]  # the mail domains it serves
     tls_key_file: str  # the private key the services use (the TLS role's tls_key_file)
     lab: LabData | None = None  # the lab's data (Molecule's suites); None in the audit
+    groups: tuple[str, ...] = ()  # its inventory groups, when the run knows them (the audit)
 
     @property
     def known_passwords(self) -> dict[str, str]:

@@ -31,10 +31,12 @@ def jail_local(group_names) -> dict[str, str]:
 
 @pytest.mark.control("F2B-01")
 @pytest.mark.parametrize(("groups", "want"), [
-    (["mail_mx", "mail_store"], {"sshd": "true", "postfix-sasl": "true", "dovecot": "true"}),
-    (["mail_mx"], {"sshd": "true", "postfix-sasl": "true", "dovecot": "false"}),
-    (["mail_store"], {"sshd": "true", "postfix-sasl": "false", "dovecot": "true"}),
-    (["mail_backup"], {"sshd": "true", "postfix-sasl": "false", "dovecot": "false"}),
+    (["mail_mx", "mail_store"], {"sshd": "true", "postfix-sasl": "true", "dovecot": "true", "roundcube-auth": "false"}),
+    (["mail_mx"], {"sshd": "true", "postfix-sasl": "true", "dovecot": "false", "roundcube-auth": "false"}),
+    (["mail_store"], {"sshd": "true", "postfix-sasl": "false", "dovecot": "true", "roundcube-auth": "false"}),
+    (["mail_backup"], {"sshd": "true", "postfix-sasl": "false", "dovecot": "false", "roundcube-auth": "false"}),
+    (["mail_mx", "mail_store", "mail_webmail"],
+     {"sshd": "true", "postfix-sasl": "true", "dovecot": "true", "roundcube-auth": "true"}),
 ])
 def test_jails_follow_the_services_of_the_host(groups, want):
     assert jail_local(groups) == want
@@ -48,7 +50,7 @@ def _jail_sections(extra: dict) -> dict[str, dict[str, str]]:
     env.filters["comment"] = lambda text: "# " + text
     env.filters["mail_networks_outside"] = mail_networks_outside
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    variables.update(group_names=["mail_mx", "mail_store"], ansible_managed="Ansible managed")
+    variables.update(group_names=["mail_mx", "mail_store", "mail_webmail"], ansible_managed="Ansible managed")
     variables.update(extra)
     variables["fail2ban_jails"] = yaml.safe_load(env.from_string(variables["fail2ban_jails"]).render(**variables))
     sections, jail = {}, None
@@ -68,7 +70,8 @@ def test_agency_networks_get_their_own_threshold_and_nobody_else_does():
     jails = _jail_sections({"fail2ban_agency_networks": agency, "fail2ban_agency_maxretry": 20,
                             "fail2ban_ignoreip": ["127.0.0.1/8", "::1", "10.10.0.0/24"]})
     assert jails["DEFAULT"]["maxretry"] == "5"
-    for main, agency_jail in (("postfix-sasl", "postfix-sasl-agency"), ("dovecot", "dovecot-agency")):
+    for main, agency_jail in (("postfix-sasl", "postfix-sasl-agency"), ("dovecot", "dovecot-agency"),
+                              ("roundcube-auth", "roundcube-auth-agency")):
         # the usual jail ignores the agencies (and the administrators), counting everyone else at maxretry 5
         assert jails[main]["ignoreip"].split() == ["127.0.0.1/8", "::1", "10.10.0.0/24", *agency]
         assert "maxretry" not in jails[main]
@@ -82,6 +85,7 @@ def test_agency_networks_get_their_own_threshold_and_nobody_else_does():
         assert "2001:db8:4::/48" in ignored and "2001:db8:6::/47" in ignored
     assert jails["postfix-sasl-agency"]["filter"] == "postfix[mode=auth]"
     assert jails["dovecot-agency"]["filter"] == "dovecot"
+    assert jails["roundcube-auth-agency"]["filter"] == "roundcube-webmail"
     # a host without Postfix gets no agency jail for it either
     store_only = _jail_sections({"fail2ban_agency_networks": agency, "group_names": ["mail_store"]})
     assert store_only["postfix-sasl-agency"]["enabled"] == "false" and store_only["dovecot-agency"]["enabled"] == "true"
@@ -89,5 +93,5 @@ def test_agency_networks_get_their_own_threshold_and_nobody_else_does():
 
 def test_without_agency_networks_the_jails_are_as_before():
     jails = _jail_sections({})
-    assert set(jails) == {"DEFAULT", "sshd", "postfix-sasl", "dovecot"}
-    assert "ignoreip" not in jails["postfix-sasl"] and "ignoreip" not in jails["dovecot"]
+    assert set(jails) == {"DEFAULT", "sshd", "postfix-sasl", "dovecot", "roundcube-auth"}
+    assert all("ignoreip" not in jails[j] for j in ("postfix-sasl", "dovecot", "roundcube-auth"))
