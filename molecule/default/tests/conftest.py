@@ -73,7 +73,15 @@ def mail(request) -> MailHost:
         domains=lab.domains,
         tls_key_file=f"{TLS_DIR}/privkey.pem",
         lab=lab,
+        groups=_groups_of(request.param),
     )
+
+
+def _groups_of(host: str) -> tuple[str, ...]:
+    """The instance's groups in Molecule's inventory (a mail_webmail host gets the webmail checks)."""
+    data = yaml.safe_load(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
+    children = (data.get("all") or {}).get("children") or {}
+    return tuple(sorted(g for g, sub in children.items() if host in ((sub or {}).get("hosts") or {})))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)
