@@ -6,17 +6,11 @@ scan command the Mozilla check needs COMPLETED, none in error (tests/helpers/sca
 
 from __future__ import annotations
 
-import json
-import pathlib
-import subprocess
 
 import pytest
 
 from tests.helpers.mailclient import SMTP
-from tests.helpers.scanners import incomplete_sslyze
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
+from tests.helpers.scanners import run_sslyze
 
 # port -> STARTTLS protocol for sslyze (None: implicit TLS)
 TLS_PORTS = {25: "smtp", 587: "smtp", 465: None, 143: "imap", 993: None}
@@ -25,22 +19,11 @@ TLS_PORTS = {25: "smtp", 587: "smtp", 465: None, 143: "imap", 993: None}
 @pytest.mark.control("TLS-01")
 @pytest.mark.parametrize("port", sorted(TLS_PORTS))
 def test_sslyze_mozilla_intermediate(mail, port, evidence, tmp_path):
-    out = tmp_path / f"sslyze-{port}.json"
-    cmd = [str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", mail.target.cafile,
-           "--json_out", str(out)]
-    if TLS_PORTS[port]:
-        cmd += ["--starttls", TLS_PORTS[port]]
-    cmd.append(f"{mail.target.hostname}:{port}{{{mail.target.address}}}")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    report = result.stdout[-3000:]
-    try:
-        doc = json.loads(out.read_text())
-    except (OSError, ValueError) as e:
-        doc = f"no JSON: {e}"
-    problems = incomplete_sslyze(doc, mail.target.hostname, port)
-    assert problems == [], (problems, report)
-    assert f"{mail.target.hostname}:{port}: OK - Compliant" in result.stdout, report
-    assert result.returncode == 0, report
+    run = run_sslyze(mail.target, port, tmp_path / f"sslyze-{port}.json", TLS_PORTS[port])
+    report = run.stdout[-3000:]
+    assert run.problems == [], (run.problems, report)
+    assert run.compliant(mail.target.hostname, port), report
+    assert run.returncode == 0, report
     evidence(f"sslyze {port}: OK - Compliant (Mozilla intermediate), all 15 scan commands completed")
 
 

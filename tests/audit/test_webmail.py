@@ -9,18 +9,12 @@ ban are in molecule/edge/tests/test_webmail.py. Hosts outside mail_webmail skip.
 from __future__ import annotations
 
 import http.client
-import json
-import pathlib
 import re
-import subprocess
 
 import pytest
 
-from tests.helpers.scanners import incomplete_sslyze
+from tests.helpers.scanners import run_sslyze
 from tests.helpers.webmail import Browser
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
 
 
 @pytest.fixture
@@ -33,17 +27,9 @@ def web(mail):
 @pytest.mark.control("WEB-01")
 def test_webmail_tls_on_443_is_verified_and_mozilla_intermediate(mail, web, evidence, tmp_path):
     assert web.get("/").status == 200
-    out = tmp_path / "sslyze-443.json"
-    target = mail.target
-    result = subprocess.run([str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", target.cafile,
-                             "--json_out", str(out), f"{target.hostname}:443{{{target.address}}}"],
-                            capture_output=True, text=True, timeout=300)
-    try:
-        doc = json.loads(out.read_text())
-    except (OSError, ValueError) as e:
-        doc = f"no JSON: {e}"
-    assert incomplete_sslyze(doc, target.hostname, 443) == [], result.stdout[-3000:]
-    assert f"{target.hostname}:443: OK - Compliant" in result.stdout and result.returncode == 0, result.stdout[-3000:]
+    run = run_sslyze(mail.target, 443, tmp_path / "sslyze-443.json")
+    assert run.problems == [], run.stdout[-3000:]
+    assert run.compliant(mail.target.hostname, 443) and run.returncode == 0, run.stdout[-3000:]
     evidence("443: certificate verified with the host's CA; sslyze Mozilla intermediate compliant")
 
 

@@ -27,6 +27,21 @@ LAB_ADMIN = "mailadmin"
 LAB_ADMIN_KEY = ROOT / "inventories" / "lab" / "files" / "ssh" / "lab-admin_ed25519"
 
 
+# Each client script's probe of a port from outside: open, refused (a reset or an ICMP
+# refusal: fail2ban's nftables ban rejects) or filtered (no answer in 3 s).
+PORT_STATE = """def state(port):
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect((address, port)); return "open"
+    except socket.timeout:
+        return "filtered"
+    except OSError:
+        return "refused"
+    finally:
+        s.close()
+"""
+
+
 def container_network(name: str) -> str:
     data = json.loads(podman("inspect", name).stdout)[0]
     return next(iter(data["NetworkSettings"]["Networks"]))

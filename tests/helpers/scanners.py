@@ -6,6 +6,8 @@ molecule/default/tests/conftest.py prints them at the end of verify.
 from __future__ import annotations
 
 import json
+import subprocess
+from dataclasses import dataclass
 
 from .lab import ROOT
 
@@ -174,3 +176,33 @@ def incomplete_lynis(report: str, min_tests: int) -> list[str]:
     if "hardening_index" in keys and not keys["hardening_index"].isdigit():
         problems.append(f"hardening_index={keys['hardening_index']!r}")
     return problems
+
+
+# --- One sslyze run (TLS-01, WEB-01): the command, its JSON and what is missing from it ----
+
+SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
+
+
+@dataclass
+class SslyzeRun:
+    problems: list  # incomplete_sslyze of its JSON ([] = every scan command completed)
+    stdout: str
+    returncode: int
+
+    def compliant(self, hostname: str, port: int) -> bool:
+        return f"{hostname}:{port}: OK - Compliant" in self.stdout
+
+
+def run_sslyze(target, port: int, json_out, starttls: str | None = None) -> SslyzeRun:
+    """sslyze --mozilla_config intermediate against target (its name, dialled at its address)."""
+    cmd = [str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", target.cafile,
+           "--json_out", str(json_out)]
+    if starttls:
+        cmd += ["--starttls", starttls]
+    cmd.append(f"{target.hostname}:{port}{{{target.address}}}")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        doc = json.loads(json_out.read_text())
+    except (OSError, ValueError) as e:
+        doc = f"no JSON: {e}"
+    return SslyzeRun(incomplete_sslyze(doc, target.hostname, port), result.stdout, result.returncode)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from tests.helpers.preflight import stopped_before_any_host
 
 DIRECTORY = yaml.safe_load((ROOT / "inventories" / "lab" / "group_vars" / "all" / "mail.yml").read_text())
 assert "mail_agencies" in DIRECTORY and "mail_accounts" not in DIRECTORY, "the lab is a directory"
@@ -20,14 +21,6 @@ def _with_person(**person):
     data = copy.deepcopy(DIRECTORY)
     data["mail_people"].append(person)
     return data
-
-
-def _stopped_before_any_host(result):
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert "UNREACHABLE" not in out, "the input checks let bad input reach a host:\n" + out[-3000:]
-    assert not any(play in out for play in DEPLOY_PLAYS), out[-3000:]
-    return out
 
 
 @pytest.mark.control("ACC-07")
@@ -44,14 +37,14 @@ def test_lab_as_a_directory_passes_the_checks(run_site, playbook):
 @pytest.mark.parametrize("playbook", ["site.yml", "accounts.yml"])
 def test_unknown_agency_names_the_person(run_site, playbook):
     data = _with_person(name="Võ Thị Lan", agency="SYT")
-    out = _stopped_before_any_host(run_site(mail_overrides=data, playbook=playbook))
+    out = stopped_before_any_host(run_site(mail_overrides=data, playbook=playbook), DEPLOY_PLAYS)
     assert "person 'Võ Thị Lan' has unknown agency 'SYT'" in out
 
 
 @pytest.mark.control("ACC-03", "ACC-07")
 def test_unknown_quota_class_names_the_person(run_site):
     data = _with_person(name="Võ Thị Lan", agency="VP", quota_class="vip")
-    out = _stopped_before_any_host(run_site(mail_overrides=data))
+    out = stopped_before_any_host(run_site(mail_overrides=data), DEPLOY_PLAYS)
     assert "person 'Võ Thị Lan' of agency 'VP' has unknown quota class 'vip'" in out
 
 
@@ -98,6 +91,6 @@ def test_production_directory_passes_the_checks_once_the_secrets_are_set(run_sit
 def test_production_backup_placeholders_are_refused(run_site):
     """The example's backup passwords are placeholders: the checks name the repository."""
     result, _out = _run_production(run_site)
-    out = _stopped_before_any_host(result)  # the run failed, no deploy play, and no host was contacted
+    out = stopped_before_any_host(result, DEPLOY_PLAYS)  # the run failed, no deploy play, and no host was contacted
     assert ("backup repository primary: the restic password is missing or shorter than 12 characters "
             "(set it in vault; losing it loses the backups)" in out), out[-3000:]

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.preflight import stopped_before_any_host
+
 WEBMAIL_HOST = ("mail_mx", "mail_store", "mail_webmail")
-
-
-def _stopped_before_any_host(result):
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert "UNREACHABLE" not in out, "the input checks let bad input reach a host:\n" + out[-3000:]
-    assert "PLAY [Deploy the mail hosts]" not in out, out[-3000:]
-    return out
 
 
 @pytest.mark.control("WEB-13")
 def test_a_short_webmail_secret_is_refused_naming_the_vault_variable(run_site):
-    out = _stopped_before_any_host(run_site({"vault_webmail_des_key": "short-key"}, groups=WEBMAIL_HOST))
+    out = stopped_before_any_host(run_site({"vault_webmail_des_key": "short-key"}, groups=WEBMAIL_HOST))
     assert ("webmail_des_key is missing or shorter than 24 characters: set vault_webmail_des_key in the vault"
             in out), out[-3000:]
     assert "short-key" not in out  # the secret itself is never printed
@@ -31,5 +25,5 @@ def test_the_lab_webmail_host_passes_the_checks(run_site):
 
 
 def test_a_hsts_shorter_than_a_year_is_refused(run_site):
-    out = _stopped_before_any_host(run_site({"webmail_hsts_max_age": 86400}, groups=WEBMAIL_HOST))
+    out = stopped_before_any_host(run_site({"webmail_hsts_max_age": 86400}, groups=WEBMAIL_HOST))
     assert "webmail_hsts_max_age (86400) must be at least 31536000 (one year)" in out, out[-3000:]

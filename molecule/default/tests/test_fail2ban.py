@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.helpers.lab import podman
-from tests.helpers.outside import container_network, run_client, workstation_address
+from tests.helpers.outside import PORT_STATE, container_network, run_client, workstation_address
 
 MAXRETRY = 3  # fail2ban_maxretry in inventories/lab/group_vars/all/lab.yml
 MAIL_PORTS = [25, 587, 993]
@@ -23,20 +23,6 @@ MAIL_PORTS = [25, 587, 993]
 # up to 15 s, and remembered after an unban), so a short timeout would give up
 # before the refusal arrives on a loaded machine.
 WAIT = 60
-
-# Each client script's probe of a port from outside: open, refused (a reset or an ICMP
-# refusal: fail2ban's nftables ban rejects) or filtered (no answer in 3 s).
-STATE = """def state(port):
-    s = socket.socket(); s.settimeout(3)
-    try:
-        s.connect((address, port)); return "open"
-    except socket.timeout:
-        return "filtered"
-    except OSError:
-        return "refused"
-    finally:
-        s.close()
-"""
 
 ATTACK = """
 import imaplib, json, smtplib, socket, ssl, threading, time
@@ -99,7 +85,7 @@ def _unban(mail, ip):
 
 def _attack(mail, kind):
     # tries x WAIT for the answers, 60 s for the ban to take effect, and the start-up
-    return run_client(container_network(mail.name), timeout=MAXRETRY * WAIT + 120, script=ATTACK % {"state": STATE,
+    return run_client(container_network(mail.name), timeout=MAXRETRY * WAIT + 120, script=ATTACK % {"state": PORT_STATE,
         "address": mail.target.address, "kind": kind, "tries": MAXRETRY, "ports": MAIL_PORTS,
         "wait": WAIT})
 
@@ -223,7 +209,7 @@ def test_sshd_jail_bans_an_admin_network_host_that_fails_ssh_logins(mail):
     try:
         # MAXRETRY + 2 tries at most: the client stops trying once port 22 stops answering.
         result = run_client(network, ip=workstation, volumes=(f"{usr}:/mailhost/usr:ro",),
-                            timeout=(MAXRETRY + 2) * WAIT + 120, script=SSH_ATTACK % {"state": STATE,
+                            timeout=(MAXRETRY + 2) * WAIT + 120, script=SSH_ATTACK % {"state": PORT_STATE,
                                 "address": mail.target.address, "tries": MAXRETRY + 2, "wait": WAIT,
                                 "ports": [22] + MAIL_PORTS})
     finally:

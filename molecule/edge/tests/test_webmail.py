@@ -10,21 +10,18 @@ client container, last, and undone.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
 import ssl
-import subprocess
 import time
 
 import pytest
 
-from tests.helpers.outside import container_network, run_client
-from tests.helpers.scanners import incomplete_sslyze
+from tests.helpers.outside import PORT_STATE, container_network, run_client
+from tests.helpers.scanners import run_sslyze
 from tests.helpers.webmail import Browser, logged_in
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-SSLYZE = ROOT / ".venv-sslyze" / "bin" / "sslyze"
 USER = "hoatt@gialai.gov.vn"   # an active account of the lab data (inventories/lab)
 MAXRETRY = 3  # fail2ban_maxretry in inventories/lab/group_vars/all/lab.yml
 CONFIG = "/etc/roundcube/config.inc.php"
@@ -70,19 +67,12 @@ def test_https_on_443_verifies_with_the_lab_ca(edge, evidence):
 
 @pytest.mark.control("WEB-01")
 def test_sslyze_mozilla_intermediate_on_443(edge, evidence, tmp_path):
-    out = tmp_path / "sslyze-443.json"
     target = edge.mail.target
-    cmd = [str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", target.cafile,
-           "--json_out", str(out), f"{target.hostname}:443{{{target.address}}}"]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    report = result.stdout[-3000:]
-    try:
-        doc = json.loads(out.read_text())
-    except (OSError, ValueError) as e:
-        doc = f"no JSON: {e}"
-    assert incomplete_sslyze(doc, target.hostname, 443) == [], report
-    assert f"{target.hostname}:443: OK - Compliant" in result.stdout, report
-    assert result.returncode == 0, report
+    run = run_sslyze(target, 443, tmp_path / "sslyze-443.json")
+    report = run.stdout[-3000:]
+    assert run.problems == [], report
+    assert run.compliant(target.hostname, 443), report
+    assert run.returncode == 0, report
     evidence("sslyze 443: OK - Compliant (Mozilla intermediate)")
 
 
@@ -261,16 +251,7 @@ sys.path.insert(0, "/w")
 from webmail import Browser, logged_in
 address, hostname, tries = %(address)r, %(hostname)r, %(tries)d
 ctx = ssl.create_default_context(cafile="/w/ca.pem")
-def state(port):
-    s = socket.socket(); s.settimeout(3)
-    try:
-        s.connect((address, port)); return "open"
-    except socket.timeout:
-        return "filtered"
-    except OSError:
-        return "refused"
-    finally:
-        s.close()
+%(state)s
 replies = []
 for i in range(tries):
     try:
@@ -295,7 +276,8 @@ def test_failed_webmail_logins_ban_the_address(edge, evidence, tmp_path):
     (w / "webmail.py").write_text((ROOT / "tests" / "helpers" / "webmail.py").read_text())
     (w / "ca.pem").write_text(pathlib.Path(edge.mail.target.cafile).read_text())
     result = run_client(container_network(edge.mail.name), timeout=240, volumes=(f"{w}:/w:ro",), script=ATTACK % {
-        "address": edge.mail.target.address, "hostname": edge.mail.hostname, "tries": MAXRETRY})
+        "state": PORT_STATE, "address": edge.mail.target.address, "hostname": edge.mail.hostname,
+        "tries": MAXRETRY})
     try:
         assert all(r.startswith("refused-") for r in result["replies"][:MAXRETRY - 1]), result
         assert "logged-in" not in result["replies"], result
