@@ -3,7 +3,8 @@
 TLS on 443 verified with the host's CA and judged by sslyze, 80 only redirecting,
 the security headers and no version on the login page. No login (the audit knows
 no account); the logged-in checks, cookies after login, the size limit and the
-ban are in molecule/edge/tests/test_webmail.py. Hosts outside mail_webmail skip.
+ban are in molecule/edge/tests/test_webmail.py. Hosts outside mail_webmail skip (in the
+audit); the lab proves these checks on the edge webmail host (molecule/edge/tests/test_audit_webmail.py).
 """
 
 from __future__ import annotations

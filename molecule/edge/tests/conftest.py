@@ -90,6 +90,7 @@ class Edge:
     dns: Host
     lab: LabData
     records_dir: pathlib.Path
+    mail_groups: tuple[str, ...] = ()  # our mail host's groups in Molecule's inventory
 
 
 @pytest.fixture(scope="session")
@@ -107,4 +108,11 @@ def edge() -> Edge:
         dns=Host(names["dns"], podman_host(names["dns"]), None, "ns.edge.test", {}),
         lab=lab,
         records_dir=pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dns",
+        mail_groups=_groups_of(names["mail"]),
     )
+
+
+def _groups_of(host: str) -> tuple[str, ...]:
+    data = yaml.safe_load(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
+    children = (data.get("all") or {}).get("children") or {}
+    return tuple(sorted(g for g, sub in children.items() if host in ((sub or {}).get("hosts") or {})))
