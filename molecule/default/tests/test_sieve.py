@@ -3,7 +3,7 @@ AUTHENTICATE only after STARTTLS (the read-only check of tests/audit/test_sieve.
 module's test too), a user logging in as Roundcube does (the full address, PLAIN, the
 certificate verified), a wrong password counted by fail2ban, an out-of-office reply sent
 once per sender, never to lists, bulk or auto-generated mail or the null sender, and no
-script that forwards mail out.
+script that forwards mail out (notify refused at upload, redirect refused when it runs).
 
 The out-of-office script answers only this module's messages (a token in the subject):
 other tests write to the same mailbox meanwhile, and must get no reply.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import re
 import shlex
 import time
 import uuid
@@ -21,7 +22,7 @@ import pytest
 
 from tests.audit.test_sieve import test_managesieve_refuses_authentication_before_starttls  # noqa: F401
 from tests.helpers.lab import journal_mark
-from tests.helpers.mailclient import IMAPS, SMTP, make_message, smtp_send
+from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
 from tests.helpers.managesieve import ManageSieve, login
 
 AWAY = "hoatt@gialai.gov.vn"  # on leave: her out-of-office script answers
@@ -52,14 +53,20 @@ def away(mail):
         sieve.deletescript(SCRIPT)
 
 
-def _sieve_lines(mail, since: str, message_id: str, seconds: int = 60) -> list[str]:
-    """Dovecot's log lines about `message_id` since `since`, read again (bounded) until one names the
-    vacation action: LMTP logs Sieve's decision when it delivers the message. The caller asserts on them."""
+def _log_lines(mail, since: str, fixed: str, word: str, seconds: int = 60) -> list[str]:
+    """Dovecot's log lines since `since` that hold `fixed` (a Message-ID, a session), read again
+    (bounded) until one of them also holds `word`. The caller asserts on them."""
     read = (f"journalctl -q --no-pager -o cat -u dovecot.service --since={shlex.quote(since)} "
-            f"| grep -F {shlex.quote(message_id)}")
-    wait = f"until {read} | grep -q vacation; do sleep 0.5; done"
+            f"| grep -F -- {shlex.quote(fixed)}")
+    wait = f"until {read} | grep -qF -- {shlex.quote(word)}; do sleep 0.5; done"
     mail.host.run(f"timeout {seconds} sh -c {shlex.quote(wait)}")
     return mail.host.run(read).stdout.splitlines()
+
+
+def _sieve_lines(mail, since: str, message_id: str) -> list[str]:
+    """The log lines about `message_id`, once one names the vacation action: LMTP logs Sieve's decision
+    when it delivers the message."""
+    return _log_lines(mail, since, message_id, "vacation")
 
 
 def _replies(mail) -> list[email.message.Message]:
@@ -178,22 +185,43 @@ def test_no_out_of_office_reply_to_lists_bulk_automatic_mail_or_the_null_sender(
 
 @pytest.mark.control("SIEVE-04")
 def test_a_script_cannot_forward_mail_out(mail, away, evidence):
-    """A stolen password must not be able to set up silent forwarding: redirect and notify are refused
-    at upload, and nothing is stored."""
-    scripts = {
-        "redirect": 'redirect "thu-mat@partner.example";\n',
-        "redirect :copy": 'require ["copy"];\nredirect :copy "thu-mat@partner.example";\n',
-        "notify mailto:": 'require ["enotify"];\nnotify "mailto:thu-mat@partner.example";\n',
-    }
+    """A stolen password must not set up silent forwarding. notify (enotify) is refused at upload;
+    Pigeonhole accepts a redirect to a literal address at upload (2.3 and 2.4 alike) but, with
+    sieve_max_redirects 0, refuses it when it runs: the message is kept and nothing leaves."""
+    outside = "thu-mat@partner.example"
+    name = f"chuyen-tiep-{TOKEN}"
+    notify = f'require ["enotify"];\nnotify "mailto:{outside}";\n'
+    forward = f'require ["copy"];\nif header :contains "subject" "{TOKEN}" {{ redirect :copy "{outside}"; }}\n'
+    user_log = f"/var/vmail/gialai.gov.vn/{AWAY.split('@')[0]}/.dovecot.sieve.log"
+    logged = int(mail.host.run(f"stat -c %s {user_log} 2>/dev/null || echo 0").stdout.strip() or 0)
     with login(mail.target, AWAY, mail.lab.password(AWAY)) as sieve:
-        answers = {name: (sieve.putscript(f"chuyen-tiep-{TOKEN}", text), sieve.checkscript(text))
-                   for name, text in scripts.items()}
-        stored = sieve.listscripts()
-    for name, (put, check) in answers.items():
-        assert put.status == "NO" and check.status == "NO", (name, put, check)
-    assert "prohibits the use of a redirect action" in answers["redirect"][0].text, answers["redirect"]
-    assert f"chuyen-tiep-{TOKEN}" not in stored and stored.get(away) is True, stored
-    evidence("; ".join(f"PUTSCRIPT {name}: {put}" for name, (put, _check) in answers.items()))
+        refused = (sieve.putscript(name, notify), sieve.checkscript(notify))
+        assert [answer.status for answer in refused] == ["NO", "NO"], refused
+        assert name not in sieve.listscripts()
+        put = sieve.putscript(name, forward)
+        assert put.ok and sieve.setactive(name).ok, put
+    try:
+        since = journal_mark(mail.host)
+        msg = make_message("doitac@partner.example", [AWAY], f"Chuyển tiếp {TOKEN}")
+        assert smtp_send(mail.target, msg, port=25) == {}
+        stored = [line for line in _log_lines(mail, since, msg["Message-ID"], "stored mail into mailbox")
+                  if "stored mail into mailbox" in line]
+        assert stored, f"no delivery of {msg['Message-ID']} logged"
+        session = re.search(r"^\S+?(<\d+><[^>]+>)", stored[0]).group(1)  # lmtp(user)<pid><session>
+        failed = [line for line in _log_lines(mail, since, session, "Execution of script") if "Execution of script" in line]
+    finally:
+        with login(mail.target, AWAY, mail.lab.password(AWAY)) as sieve:
+            sieve.setactive(away)
+            sieve.deletescript(name)
+    assert failed and "implicit keep was successful" in failed[0], failed
+    why = mail.host.run(f"tail -c +{logged + 1} {user_log}").stdout
+    assert "local policy prohibits the use of a redirect action" in why, why
+    assert imap_wait_for(mail.target, AWAY, mail.lab.password(AWAY), msg["Message-ID"], timeout=30), "not kept"
+    postfix = mail.host.run(f"journalctl -q --no-pager -o cat -u postfix@-.service --since={shlex.quote(since)}").stdout
+    assert outside not in postfix and outside not in mail.host.run("postqueue -j").stdout, postfix[-2000:]
+    evidence(f"notify mailto: PUTSCRIPT {refused[0]}; redirect :copy to {outside}: PUTSCRIPT {put}, then at delivery "
+             f"'{failed[0].split(': ', 1)[-1]}', user log: 'local policy prohibits the use of a redirect action'; "
+             f"the message is in {AWAY}'s INBOX, nothing for {outside} in Postfix's log or queue")
 
 
 @pytest.mark.control("SIEVE-02")
@@ -202,10 +230,15 @@ def test_the_release_runs_sieve_at_delivery_with_the_limits(mail, evidence):
     plugins a list; 2.3: the plugin {} section and $mail_plugins, read where it is written)."""
     names = ["sieve_vacation_min_period", "sieve_vacation_default_period", "sieve_vacation_max_period",
              "sieve_max_redirects"]
-    prefix = "plugin/" if mail.release.startswith("12") else ""
+    old = mail.release.startswith("12")
+    prefix = "plugin/" if old else ""
     plugins = mail.host.run("doveconf -f protocol=lmtp -h mail_plugins").stdout.split()
     values = [mail.host.run(f"doveconf -h {prefix}{name}").stdout.strip() for name in names]
-    assert "sieve" in plugins and "quota" in plugins, plugins  # Sieve at delivery, and the quota kept
+    if old:  # 2.3: $mail_plugins expanded where the lmtp section reads it, after the global quota
+        assert "sieve" in plugins and "quota" in plugins, plugins
+    else:  # 2.4: the lmtp filter adds sieve to the global list (quota at delivery: test_quota.py, ACC-06)
+        assert "sieve" in plugins, plugins
+        assert "quota" in mail.host.run("doveconf -h mail_plugins").stdout.split()
     assert values == ["1d", "7d", "30d", "0"], dict(zip(names, values))
     assert mail.host.socket("tcp://0.0.0.0:4190").is_listening
     assert not mail.host.socket("tcp://0.0.0.0:2000").is_listening  # the old ManageSieve port
