@@ -16,8 +16,9 @@ def test_managesieve_refuses_authentication_before_starttls(mail, evidence):
         # The right password (when this run knows it): the refusal is the plaintext rule, not a wrong password.
         refused = sieve.authenticate(user, mail.known_passwords.get(user, "audit-probe"))
         assert refused.status == "NO", f"AUTHENTICATE before STARTTLS: {refused}"
-        # 2.3: "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.", 2.4: "Cleartext ..."
-        assert "disallowed on non-secure" in refused.text.lower(), refused
+        # 2.3: NO (ENCRYPT-NEEDED) "Authentication not allowed until SSL/TLS is enabled.";
+        # 2.4: NO "Cleartext authentication disallowed on non-secure (SSL/TLS) connections."
+        assert "ENCRYPT-NEEDED" in refused.text or "disallowed on non-secure" in refused.text.lower(), refused
         # The same session may still upgrade and then offer PLAIN, with the certificate verified.
         sieve.starttls()
         after = dict(sieve.capabilities)
