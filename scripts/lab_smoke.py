@@ -62,7 +62,8 @@ def check(container: str) -> list[str]:
           f"Dovecot {versions[2].split()[0]})")
     for row in rows:
         print("   " + row)
-    print(f"   SMTP 25, submission 587 (STARTTLS) / 465 (TLS), IMAP 143 (STARTTLS) / 993 (TLS)")
+    print(f"   SMTP 25, submission 587 (STARTTLS) / 465 (TLS), IMAP 143 (STARTTLS) / 993 (TLS), "
+          f"ManageSieve 4190 (STARTTLS)")
     print("   CA certificate: inventories/lab/tls-ca/ca.crt")
     if webmail:
         print(f"   Webmail: https://{lab.hostname}/  (this machine: add \"{target.address} {lab.hostname}\" to "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # 22: sshd for the administrators (the firewall admits only firewall_admin_networks)
-ALLOWED_TCP = {22, 25, 465, 587, 143, 993}
+ALLOWED_TCP = {22, 25, 465, 587, 143, 993, 4190}
 # a mail_webmail host (roles/webmail) also serves HTTPS and the redirect on 80
 WEBMAIL_TCP = {80, 443}
 

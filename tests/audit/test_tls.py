@@ -6,23 +6,25 @@ scan command the Mozilla check needs COMPLETED, none in error (tests/helpers/sca
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.helpers.mailclient import SMTP
 from tests.helpers.scanners import run_sslyze
 
-# port -> STARTTLS protocol for sslyze (None: implicit TLS)
-TLS_PORTS = {25: "smtp", 587: "smtp", 465: None, 143: "imap", 993: None}
+# port -> STARTTLS protocol for sslyze (None: implicit TLS). sslyze 6 knows no ManageSieve:
+# 4190 is scanned through a local relay that says STARTTLS first (tests/helpers/managesieve.py).
+TLS_PORTS = {25: "smtp", 587: "smtp", 465: None, 143: "imap", 993: None, 4190: "sieve"}
 
 
 @pytest.mark.control("TLS-01")
 @pytest.mark.parametrize("port", sorted(TLS_PORTS))
 def test_sslyze_mozilla_intermediate(mail, port, evidence, tmp_path):
+    if port == 4190 and mail.groups and "mail_store" not in mail.groups:
+        pytest.skip("ManageSieve listens on mail_store hosts only")
     run = run_sslyze(mail.target, port, tmp_path / f"sslyze-{port}.json", TLS_PORTS[port])
     report = run.stdout[-3000:]
     assert run.problems == [], (run.problems, report)
-    assert run.compliant(mail.target.hostname, port), report
+    assert run.compliant, report
     assert run.returncode == 0, report
     evidence(f"sslyze {port}: OK - Compliant (Mozilla intermediate), all 15 scan commands completed")
 

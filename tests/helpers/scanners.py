@@ -5,6 +5,7 @@ molecule/default/tests/conftest.py prints them at the end of verify.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from dataclasses import dataclass
@@ -188,21 +189,33 @@ class SslyzeRun:
     problems: list  # incomplete_sslyze of its JSON ([] = every scan command completed)
     stdout: str
     returncode: int
+    hostname: str
+    scanned: int  # the port sslyze dialled (the relay's for ManageSieve)
 
-    def compliant(self, hostname: str, port: int) -> bool:
-        return f"{hostname}:{port}: OK - Compliant" in self.stdout
+    @property
+    def compliant(self) -> bool:
+        return f"{self.hostname}:{self.scanned}: OK - Compliant" in self.stdout
 
 
 def run_sslyze(target, port: int, json_out, starttls: str | None = None) -> SslyzeRun:
-    """sslyze --mozilla_config intermediate against target (its name, dialled at its address)."""
+    """sslyze --mozilla_config intermediate against target (its name, dialled at its address).
+    starttls "sieve": sslyze 6 knows no ManageSieve, so it dials a local relay that says
+    STARTTLS to `port` first (tests/helpers/managesieve.py) and judges the handshake after it."""
+    from .managesieve import starttls_relay
+
     cmd = [str(SSLYZE), "--mozilla_config", "intermediate", "--certinfo_ca_file", target.cafile,
            "--json_out", str(json_out)]
-    if starttls:
-        cmd += ["--starttls", starttls]
-    cmd.append(f"{target.hostname}:{port}{{{target.address}}}")
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    with contextlib.ExitStack() as stack:
+        scanned, address = port, target.address
+        if starttls == "sieve":
+            scanned, address = stack.enter_context(starttls_relay(target, port)), "127.0.0.1"
+        elif starttls:
+            cmd += ["--starttls", starttls]
+        cmd.append(f"{target.hostname}:{scanned}{{{address}}}")
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     try:
         doc = json.loads(json_out.read_text())
     except (OSError, ValueError) as e:
         doc = f"no JSON: {e}"
-    return SslyzeRun(incomplete_sslyze(doc, target.hostname, port), result.stdout, result.returncode)
+    return SslyzeRun(incomplete_sslyze(doc, target.hostname, scanned), result.stdout, result.returncode,
+                     target.hostname, scanned)

@@ -171,6 +171,14 @@ def test_malformed_quota_names_the_account(run_site):
     assert "mailbox 'thuky@gialai.gov.vn' has quota '2 GB': use a size such as 500M, 2G or 1T" in out, out[-3000:]
 
 
+@pytest.mark.control("SIEVE-02")
+def test_out_of_office_periods_out_of_order(run_site):
+    out = _stopped_before_any_host(run_site({"dovecot_sieve_vacation_min_period": "14d",
+                                             "dovecot_sieve_vacation_max_period": "7d"}))
+    assert ("the out-of-office periods must be whole days with dovecot_sieve_vacation_min_period (14d) <= "
+            "dovecot_sieve_vacation_default_period (7d) <= dovecot_sieve_vacation_max_period (7d)" in out), out[-3000:]
+
+
 def test_malformed_policy_service(run_site):
     out = stopped_before_any_host(run_site({"postfix_recipient_policy_services": ["127.0.0.1:12340"]}))
     assert ("postfix_recipient_policy_services ['127.0.0.1:12340']: each must be inet:host:port or unix:/path"

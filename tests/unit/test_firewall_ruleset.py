@@ -59,8 +59,8 @@ def open_ports(ruleset: str, proto: str = "tcp") -> set[int]:
 
 @pytest.mark.control("FW-02")
 def test_ports_follow_the_groups():
-    assert open_ports(render(["mail_mx", "mail_store"])) == {25, 465, 587, 143, 993}
-    assert open_ports(render(["mail_store"])) == {143, 993}  # a store host does not expose 25
+    assert open_ports(render(["mail_mx", "mail_store"])) == {25, 465, 587, 143, 993, 4190}
+    assert open_ports(render(["mail_store"])) == {143, 993, 4190}  # a store host does not expose 25
     assert open_ports(render(["mail_mx"])) == {25, 465, 587}
     assert open_ports(render(["mail_backup"])) == set()  # a backup host opens nothing to everyone
     assert open_ports(render(["mail_mx", "mail_store", "mail_webmail"])) == {25, 465, 587, 143, 993, 80, 443}
@@ -85,14 +85,14 @@ def test_ssh_only_from_the_admin_networks_and_extra_rules_only_from_their_source
                      firewall_extra_rules=[
                          {"port": [24, 12345], "sources": ["10.20.0.5/32"], "comment": "LMTP and SASL from the MX hosts"},
                          {"port": 10514, "proto": "udp", "source_groups": ["mail_mx"], "comment": "syslog from the MX"},
-                         {"port": 4190, "comment": "ManageSieve"},
+                         {"port": 8443, "comment": "an extra service"},
                          {"port": 8080, "sources": [], "comment": "nobody"}])
     assert "elements = { 10.10.0.0/24 }" in ruleset and "elements = { 2001:db8::/64 }" in ruleset
     assert "ip saddr @admin_v4 tcp dport 22 accept" in ruleset
     assert "ip6 saddr @admin_v6 tcp dport 22 accept" in ruleset
     assert "# LMTP and SASL from the MX hosts\n\t\tip saddr { 10.20.0.5/32 } tcp dport { 24, 12345 } accept" in ruleset
     assert "ip saddr { 10.30.0.5 } udp dport { 10514 } accept" in ruleset
-    assert open_ports(ruleset) == {143, 993, 4190}
+    assert open_ports(ruleset) == {143, 993, 4190, 8443}
     assert open_ports(ruleset, "udp") == set()
     assert "8080" not in ruleset.replace("# nobody: no source address, nothing opened", "")
     assert not re.search(r"^\s*tcp dport 22 accept", ruleset, re.M)

@@ -13,7 +13,7 @@ from tests.helpers.outside import container_network, run_client
 pytestmark = pytest.mark.exclusive
 
 # What an outside client may reach on an all-in-one host (mail_mx + mail_store).
-OPEN = [25, 465, 587, 143, 993]
+OPEN = [25, 465, 587, 143, 993, 4190]
 
 PROBE = """
 import json, socket
@@ -58,11 +58,11 @@ def test_ruleset_is_loaded_and_drops_by_default(mail):
 def test_outside_client_reaches_only_the_mail_ports(mail, decoy):
     assert mail.host.socket(f"tcp://0.0.0.0:{decoy}").is_listening
     seen = run_client(container_network(mail.name),
-                      PROBE % {"ports": OPEN + [22, decoy, 110, 4190], "address": mail.target.address})
+                      PROBE % {"ports": OPEN + [22, decoy, 110, 995], "address": mail.target.address})
     seen = {int(k): v for k, v in seen.items()}
     assert {p: seen[p] for p in OPEN} == {p: "open" for p in OPEN}, seen
     # SSH (not an admin network), the decoy and closed mail ports: dropped, not even refused
-    assert {p: seen[p] for p in (22, decoy, 110, 4190)} == dict.fromkeys((22, decoy, 110, 4190), "filtered"), seen
+    assert {p: seen[p] for p in (22, decoy, 110, 995)} == dict.fromkeys((22, decoy, 110, 995), "filtered"), seen
 
 
 @pytest.mark.control("FW-03")
