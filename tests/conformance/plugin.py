@@ -74,6 +74,7 @@ from collections import defaultdict
 import pytest
 import yaml
 
+from tests.helpers.inventory import group_map
 from tests.conformance.catalogue import (ROOT, catalogue, production_values, runs_of_suites, scan_file, suite_of,
                                          test_files)
 
@@ -316,20 +317,10 @@ def _inventory_groups() -> dict[str, set[str]]:
     """Each host's inventory groups: Molecule's inventory (MOLECULE_INVENTORY_FILE, all.children
     nested), or what playbooks/audit.yml passes (MAIL_AUDIT_HOSTVARS[host].groups)."""
     groups: dict[str, set[str]] = defaultdict(set)
-
-    def walk(name: str, node: dict, parents: list[str]) -> None:
-        node = node or {}
-        for host in node.get("hosts") or {}:
-            groups[host].update(g for g in parents + [name] if g != "all")
-        for child, sub in (node.get("children") or {}).items():
-            walk(child, sub, parents + [name])
-
     path = os.environ.get("MOLECULE_INVENTORY_FILE")
     if path and pathlib.Path(path).exists():
-        data = yaml.safe_load(pathlib.Path(path).read_text(encoding="utf-8")) or {}
-        for name, node in data.items():  # Molecule writes each group at the top level
-            if isinstance(node, dict):
-                walk(name, node, [])
+        for host, got in group_map(path).items():
+            groups[host].update(got)
     if os.environ.get("MAIL_AUDIT_HOSTVARS"):
         for host, hv in json.loads(os.environ["MAIL_AUDIT_HOSTVARS"]).items():
             groups[host].update(hv.get("groups") or [])

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from .inventory import inventory_groups  # noqa: F401  (for the scenarios' conftest)
 from .labdata import LAB_VARS, lab_mail  # noqa: F401  (LAB_VARS: for the tests that import it from here)
 from .mailclient import Target
 from .podman_host import podman_env  # noqa: F401  (for the tests that import it from here)

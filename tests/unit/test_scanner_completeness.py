@@ -175,3 +175,29 @@ def test_lynis_cut_short_report_fails():
     assert incomplete_lynis("", 150)
     assert incomplete_lynis(LYNIS_REPORT.replace("lynis_tests_done=231", "lynis_tests_done=12"), 150) == [
         "lynis_tests_done=12, expected at least 150"]
+
+
+def test_sslyze_scans_again_only_after_its_own_errors(monkeypatch, tmp_path):
+    """run_sslyze: a scan command in ERROR (sslyze's connection timed out under load) is no
+    verdict, so the scan runs once more (slowly) and that run is judged; any other problem
+    (a missing command, no cipher accepted, a non-compliant server) is judged at once."""
+    from tests.helpers import scanners
+
+    calls = []
+
+    def fake(results):
+        def once(target, port, json_out, starttls, slow=False):
+            calls.append(slow)
+            return scanners.SslyzeRun(results[len(calls) - 1], "out", 0, HOST, port)
+        return once
+
+    monkeypatch.setattr(scanners, "_sslyze_once", fake([["tls_1_0_cipher_suites: ERROR BUG_IN_SSLYZE"], []]))
+    run = scanners.run_sslyze(None, 25, tmp_path / "s.json", "smtp")
+    assert calls == [False, True] and run.problems == [] and "ERROR BUG_IN_SSLYZE" in run.stdout
+    calls.clear()
+    monkeypatch.setattr(scanners, "_sslyze_once", fake([["no cipher suite accepted in TLS 1.2 or 1.3"], []]))
+    assert scanners.run_sslyze(None, 25, tmp_path / "s.json").problems and calls == [False]
+    calls.clear()
+    errors = ["robot: ERROR BUG_IN_SSLYZE"]
+    monkeypatch.setattr(scanners, "_sslyze_once", fake([errors, errors]))
+    assert scanners.run_sslyze(None, 25, tmp_path / "s.json").problems == errors and calls == [False, True]

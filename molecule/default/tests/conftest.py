@@ -18,7 +18,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.lab import inventory_groups, TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.mailclient import wait_for_banner  # noqa: E402
 from tests.helpers.mailhost import MailHost  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
@@ -73,15 +73,8 @@ def mail(request) -> MailHost:
         domains=lab.domains,
         tls_key_file=f"{TLS_DIR}/privkey.pem",
         lab=lab,
-        groups=_groups_of(request.param),
+        groups=inventory_groups(os.environ["MOLECULE_INVENTORY_FILE"], request.param),
     )
-
-
-def _groups_of(host: str) -> tuple[str, ...]:
-    """The instance's groups in Molecule's inventory (a mail_webmail host gets the webmail checks)."""
-    data = yaml.safe_load(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
-    children = (data.get("all") or {}).get("children") or {}
-    return tuple(sorted(g for g, sub in children.items() if host in ((sub or {}).get("hosts") or {})))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)

@@ -14,7 +14,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.lab import inventory_groups, LabData, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
@@ -108,11 +108,5 @@ def edge() -> Edge:
         dns=Host(names["dns"], podman_host(names["dns"]), None, "ns.edge.test", {}),
         lab=lab,
         records_dir=pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dns",
-        mail_groups=_groups_of(names["mail"]),
+        mail_groups=inventory_groups(os.environ["MOLECULE_INVENTORY_FILE"], names["mail"]),
     )
-
-
-def _groups_of(host: str) -> tuple[str, ...]:
-    data = yaml.safe_load(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
-    children = (data.get("all") or {}).get("children") or {}
-    return tuple(sorted(g for g, sub in children.items() if host in ((sub or {}).get("hosts") or {})))
