@@ -53,7 +53,7 @@ EXAMPLES = r"""
          | to_json }}
 # [mx1] -> {mx1: {connection: ssh, container: 10.0.0.5, inventory: inventories/production/hosts.yml,
 #   address: 10.0.0.5, hostname: mail.gialai.gov.vn, domains: [gialai.gov.vn], cafile: /tmp/x/mx1.pem,
-#   tls_key_file: /etc/ssl/mail/mail.key, groups: [mail_mx], switches: {}}}
+#   tls_key_file: /etc/ssl/gialai/mail.key, groups: [mail_mx], switches: {}}}
 """
 
 RETURN = r"""

@@ -11,6 +11,9 @@ operator; the errors here are for input that got past them (another caller, a ch
 checks: the entries of ``backup_agencies`` that are not a code with a list of mailbox addresses;
 ``mail_backup_repository_problems`` (``plugins/filter/mail_backup_repository_problems.py``) is
 another: what is wrong with one repository, as the operator reads it.
+
+``mail_backup_restore_target`` (``plugins/filter/mail_backup_restore_target.py``) reads restore's
+scope: the agency it names, the mailboxes and the store's directories restic brings back.
 """
 
 from __future__ import annotations
@@ -214,3 +217,44 @@ def mail_backup_repository_problems(repo, repositories, client_name, server_host
             and all(isinstance(value, str) for value in env.values())):
         problems.append("env must map variable names (A-Z, 0-9, _) to strings (values not shown)")
     return problems
+
+
+def mail_backup_restore_target(scope, agencies, vmail_dir) -> dict:
+    """What ``scope`` (backup_restore_scope: ``all``, ``domain:<d>``, ``mailbox:<address>`` or
+    ``agency:<code>``) restores, with ``agencies`` (backup_agencies) and the store ``vmail_dir``:
+
+    - ``code``: what follows the kind ('' for ``all``);
+    - ``agency``: for any scope, the codes of ``agencies`` that are ``code`` in any letter case (a
+      list of one, or empty when unknown);
+    - ``mailboxes``: ``[code]`` for ``mailbox:``, else the mailboxes of that one agency, else [];
+    - ``mailbox_dirs``: each mailbox's directory, ``<vmail_dir>/<domain>/<local part>``;
+    - ``includes``: what restic brings back: ``[vmail_dir]`` for ``all``, ``[<vmail_dir>/<domain>]``
+      for ``domain:``, else ``mailbox_dirs``.
+
+    The scope's syntax and the agency's mailboxes are checked by restore.yml (and the role's input
+    check); a mailbox that is not text stops with an error naming it.
+    """
+    if not isinstance(scope, str):
+        raise AnsibleFilterError(f"backup_restore_scope must be a string, got {type(scope).__name__}")
+    parts = scope.split(":", 1)
+    code = parts[1] if len(parts) > 1 else ""
+    wanted = re.compile("^" + re.escape(code) + "$", re.IGNORECASE)
+    agency = [name for name in agencies if wanted.match(_text_of(name))]
+    if scope.startswith("mailbox:"):
+        mailboxes = [code]
+    elif len(agency) == 1:
+        mailboxes = agencies[agency[0]]
+    else:
+        mailboxes = []
+    dirs = []
+    for address in mailboxes:
+        if not isinstance(address, str):
+            raise AnsibleFilterError(f"backup_agencies: {agency[0]} lists {address!r}, not a mailbox address")
+        dirs.append("/".join([vmail_dir, "/".join(reversed(address.split("@")))]))
+    if scope == "all":
+        includes = [vmail_dir]
+    elif scope.startswith("domain:"):
+        includes = [f"{vmail_dir}/{code}"]
+    else:
+        includes = dirs
+    return {"code": code, "agency": agency, "mailboxes": mailboxes, "mailbox_dirs": dirs, "includes": includes}

@@ -69,7 +69,7 @@ OLD = {
 {{ out | to_json }}""",
 }
 
-KEY = "/etc/ssl/mail/mail.key"
+KEY = "/etc/ssl/gialai/mail.key"
 INVENTORY = {"all": {
     "vars": {"tls_key_file": KEY, "mail_domains": ["gialai.gov.vn"]},
     "children": {

@@ -291,3 +291,49 @@ def test_rebuild_finds_the_backup_hosts_the_chain_found(name):
         scope = dict(variables, ansible_play_hosts_all=play_hosts)
         assert sorted(template(missing, scope)) == sorted(template(
             OLD_SERVERS.replace(" }}", " | difference(ansible_play_hosts_all) }}"), scope))
+
+
+# roles/backup_client/vars/main.yml and tasks/restore.yml's __includes before the filter
+# mail_backup_restore_target (session 17).
+OLD_RESTORE_VARS = {
+    "__backup_restore_code": "{{ backup_restore_scope.split(':', 1)[1] | default('') }}",
+    "__backup_restore_agency": "{{ backup_agencies | list | select('match', '^' ~ (__backup_restore_code"
+                               " | regex_escape) ~ '$', ignorecase=true) | list }}",
+    "__backup_restore_mailboxes": """\
+{{ [__backup_restore_code] if backup_restore_scope.startswith('mailbox:')
+   else backup_agencies[__backup_restore_agency[0]] if __backup_restore_agency | length == 1 else [] }}""",
+    "__backup_restore_mailbox_dirs": """\
+{{ [backup_vmail_dir] | product(__backup_restore_mailboxes | map('split', '@') | map('reverse') | map('join', '/'))
+   | map('join', '/') | list }}""",
+    "__includes": """\
+{{ [backup_vmail_dir] if backup_restore_scope == 'all'
+   else [backup_vmail_dir ~ '/' ~ __backup_restore_code] if backup_restore_scope.startswith('domain:')
+   else __backup_restore_mailbox_dirs }}""",
+}
+SCOPES = ["all", "domain:gialai.gov.vn", "mailbox:locnv@gialai.gov.vn", "mailbox:a@b@c", "agency:VP", "agency:vp",
+          "agency:VP-LT", "agency:SNV", "agency:V.P", "agency:", "everything", "agency:VP:x"]
+AGENCIES = {
+    "lab": {"VP": ["hoatt@gialai.gov.vn", "locnv@gialai.gov.vn", "luutru@gialai.gov.vn", "vanphong@gialai.gov.vn"],
+            "VP-LT": ["luutru@gialai.gov.vn"]},
+    "two_in_any_case": {"VP": ["a@gialai.gov.vn"], "vp": ["b@gialai.gov.vn"], "VXP": ["c@sotc.gialai.gov.vn"]},
+    "empty_agency_and_code": {"VP": [], "": ["x@gialai.gov.vn"], "V.P": ["d@gialai.gov.vn"]},
+    "none": {},
+}
+
+
+def _restore_block_vars() -> dict:
+    tasks = yaml.safe_load((TASKS / "restore.yml").read_text())
+    return next(t for t in tasks if t["name"] == "Restore, merge and verify")["vars"]
+
+
+@pytest.mark.parametrize("agencies", list(AGENCIES))
+@pytest.mark.parametrize("scope", SCOPES)
+def test_restore_targets_what_the_expressions_targeted(scope, agencies):
+    variables = role_variables([], {"daily": 7})
+    variables.update(backup_restore_scope=scope, backup_agencies=AGENCIES[agencies],
+                     __includes=_trusted(_restore_block_vars()["__includes"]))
+    names = list(OLD_RESTORE_VARS)
+    new = [template("{{ " + n + " }}", variables) for n in names]
+    old = [template("{{ " + n + " }}", dict(variables, **_trusted(OLD_RESTORE_VARS))) for n in names]
+    assert new == old
+    assert "mail_backup_restore_target" in variables["__backup_restore_target"]
