@@ -11,15 +11,13 @@ description:
   - The hosts of O(_input) whose variables in O(hostvars) hold C(audit_ca) (the CA certificate the
     audit's first play read from them), in order.
 positional: _input, hostvars
+extends_documentation_fragment:
+  - gialai.mail.hostvars
 options:
   _input:
     description: Host names (C(groups['all'])).
     type: list
     elements: str
-    required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
     required: true
 """
 

@@ -18,15 +18,14 @@ description:
   - C(cafile), C(<ca_dir>/<host>.pem); C(tls_key_file) (required); C(groups), its C(group_names).
   - C(switches), the value of each of O(switches) that its variables set.
 positional: _input, hostvars, switches, inventory, ca_dir
+extends_documentation_fragment:
+  - gialai.mail.hostvars
 options:
   _input:
-    description: The audited hosts (C(mail_audit_hosts)).
+    description:
+      - The audited hosts (C(mail_audit_hosts)), in the order their entries are written.
     type: list
     elements: str
-    required: true
-  hostvars:
-    description: Ansible's C(hostvars).
-    type: dict
     required: true
   switches:
     description: The lab switches (C(mail_lab_switches)).
@@ -60,6 +59,17 @@ RETURN = r"""
 _value:
   description: Host name to its entry.
   type: dict
+  contains:
+    connection: {description: The connection plugin (default ssh)., type: str}
+    container: {description: Its ansible_host, else its name., type: str}
+    inventory: {description: O(inventory)., type: str}
+    address: {description: The address the checks connect to., type: str}
+    hostname: {description: The mail host name its certificate names., type: str}
+    domains: {description: The mail domains it serves., type: list, elements: str}
+    cafile: {description: The file of its CA certificate., type: str}
+    tls_key_file: {description: Its TLS key's path on the host., type: str}
+    groups: {description: Its inventory groups., type: list, elements: str}
+    switches: {description: Lab switch to the value the host sets., type: dict}
 """
 
 

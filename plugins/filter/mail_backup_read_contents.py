@@ -16,7 +16,9 @@ description:
 positional: _input
 options:
   _input:
-    description: The loop's C(results).
+    description:
+      - The loop's C(results) (C(backup_read_dump.results)), one per path, each with C(item), C(rc)
+        and C(stdout).
     type: list
     elements: dict
     required: true

@@ -14,19 +14,25 @@ description:
 positional: _input
 options:
   _input:
-    description: The catalogues.
+    description:
+      - The catalogues, each the parsed text of one file of C(tests/conformance/controls/).
+      - A control names its switches as C(lab_switches), a list of variable names.
     type: list
     elements: list
     required: true
+seealso:
+  - plugin: gialai.mail.mail_audit_hostvars
+    plugin_type: filter
+    description: Gives each audited host the value of every switch it sets.
 """
 
 EXAMPLES = r"""
-- name: Run the conformance checks from the controller
-  hosts: localhost
+- name: Say which variables the catalogue names as lab switches
+  ansible.builtin.debug:
+    var: __switches
   vars:
-    audit_lab_switches: >-
-      {{ query('ansible.builtin.file', *query('ansible.builtin.fileglob', 'tests/conformance/controls/*.yml'))
-         | map('from_yaml') | mail_lab_switches }}
+    __controls: "{{ query('ansible.builtin.fileglob', 'tests/conformance/controls/*.yml') }}"
+    __switches: "{{ query('ansible.builtin.file', *__controls) | map('from_yaml') | mail_lab_switches }}"
 # [[{id: OS-01, lab_switches: [hardening_sysctl_apply]}], [{id: LOG-01, lab_switches: [hardening_auditd_load]}]]
 #   -> [hardening_auditd_load, hardening_sysctl_apply]
 """

@@ -14,20 +14,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gialai.mail.plugins.plugin_utils.listing import sort_ignoring_case, unique
+
 # A connection that reaches the host at its inventory address (else the address is the host's own).
 SSH_CONNECTIONS = ("ssh", "paramiko", "smart")
-
-
-def _unique_sorted(values) -> list:
-    """Each value once (letter case ignored, the first kept), sorted ignoring case: Ansible's
-    ``unique`` then Jinja's ``sort``."""
-    seen, out = set(), []
-    for value in values:
-        key = value.lower() if isinstance(value, str) else value
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
-    return sorted(out, key=lambda v: v.lower() if isinstance(v, str) else v)
 
 
 def mail_audit_hosts(host_names, hostvars) -> list:
@@ -43,7 +33,7 @@ def mail_lab_switches(catalogues) -> list:
         for control in catalogue or []:
             if isinstance(control, Mapping):
                 names.extend(control.get("lab_switches", []))
-    return _unique_sorted(names)
+    return sort_ignoring_case(unique(names))  # Ansible's unique, then Jinja's sort
 
 
 def _var(hv, name, default):

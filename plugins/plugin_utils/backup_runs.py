@@ -19,6 +19,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gialai.mail.plugins.plugin_utils.listing import unique
+
 # mail-backup-tool's answer is one JSON object; anything else is Ansible's or the shell's text.
 _JSON_OBJECT = re.compile(r"^[{]")
 
@@ -72,13 +74,4 @@ def mail_backup_servers(repositories) -> list:
     """
     if not isinstance(repositories, (list, tuple)):
         raise AnsibleFilterError(f"backup_repositories must be a list, got {type(repositories).__name__}")
-    seen, out = set(), []
-    for repo in repositories:
-        server = repo.get("server") if isinstance(repo, Mapping) else None
-        if not server:
-            continue
-        key = server.lower() if isinstance(server, str) else server
-        if key not in seen:
-            seen.add(key)
-            out.append(server)
-    return out
+    return unique(repo["server"] for repo in repositories if isinstance(repo, Mapping) and repo.get("server"))

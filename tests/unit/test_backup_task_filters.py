@@ -28,6 +28,7 @@ from ansible_collections.gialai.mail.plugins.plugin_utils.backup_runs import (
     mail_cli_options,
 )
 from tests.unit.test_backup_repositories import PASSWORD, _trusted, role_variables, template
+from tests.unit.test_backup_repositories import REPOSITORY_SETS as ROLE_REPOSITORY_SETS
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TASKS = ROOT / "roles" / "backup_client" / "tasks"
@@ -79,11 +80,9 @@ OLD_SERVERS = ("{{ backup_repositories | default([]) | selectattr('server', 'def
 
 SHORT = "ngan-qua"
 REPOSITORY_SETS = {
-    "lab": [{"name": "primary", "server": "bk-backup13", "password": PASSWORD},
-            {"name": "copy", "server": "bk-backup13", "root": "/srv/backup-copy", "password": PASSWORD}],
-    "production": [{"name": "primary", "server": "backup.gialai.gov.vn", "password": PASSWORD},
-                   {"name": "offsite", "url": "s3:https://s3.dc2.gialai.gov.vn/mail-backup", "password": PASSWORD,
-                    "env": {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s3cr3t 'quoted'"}}],
+    "lab": ROLE_REPOSITORY_SETS["lab"],
+    "production": ROLE_REPOSITORY_SETS["production"],
+    "every_key": ROLE_REPOSITORY_SETS["every_key"],
     "names_wrong": [{"name": n, "url": "/srv/r", "password": PASSWORD}
                     for n in ("Primary", "-dash", "a" * 17, "a" * 16, "x_y", "copy\n", "", "ok-", "tr\u1ea7n")],
     "name_a_number": [{"name": 5, "url": "/srv/r", "password": PASSWORD}],
