@@ -8,7 +8,12 @@ role (``roles/backup_client/tasks/validate.yml``) run before it and name a bad r
 operator; the errors here are for input that got past them (another caller, a changed check).
 
 ``mail_backup_agency_problems`` (``plugins/filter/mail_backup_agency_problems.py``) is one of those
-checks: the entries of ``backup_agencies`` that are not a code with a list of mailbox addresses.
+checks: the entries of ``backup_agencies`` that are not a code with a list of mailbox addresses;
+``mail_backup_repository_problems`` (``plugins/filter/mail_backup_repository_problems.py``) is
+another: what is wrong with one repository, as the operator reads it.
+
+``mail_backup_restore_target`` (``plugins/filter/mail_backup_restore_target.py``) reads restore's
+scope: the agency it names, the mailboxes and the store's directories restic brings back.
 """
 
 from __future__ import annotations
@@ -22,6 +27,16 @@ from ansible.errors import AnsibleFilterError
 MAILBOX_RE = re.compile(r"^[^@\s/]+@[a-z0-9.-]+$")
 # How much of a bad entry's value the message shows (Jinja's truncate(80): 5 more allowed, cut at a word).
 SHOWN, LEEWAY, ELLIPSIS = 80, 5, "..."
+
+# A repository's name: the prefix of its files, ssh alias and account. Not a DNS label (it may end
+# with '-'; names.valid_dns_label is that rule): 1 to 16 of a-z, 0-9 and -, not starting with -.
+REPOSITORY_NAME_RE = re.compile(r"^[a-z0-9][-a-z0-9]{0,15}$")
+# What restic takes as a repository (the role's url: sftp, rest, s3, b2, azure, gs, swift, rclone, a path).
+RESTIC_URL_RE = re.compile(
+    r"^(sftp:[^:/]+:/.+|sftp://[^/]+/.+|rest:https?://.+|s3:.+|b2:.+|azure:.+|gs:.+|swift:.+|rclone:.+|/.+)$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# An account name on the backup host (useradd's limit).
+ACCOUNT_MAX = 32
 
 # restic forget's --keep-<period> options that backup_retention may set.
 RETENTION_KEYS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
@@ -145,3 +160,101 @@ def mail_backup_agency_problems(agencies) -> list[str]:
                 or any(not MAILBOX_RE.match(box) for box in boxes)):
             bad.append(f"{code} {_shown(str(boxes))}")
     return bad
+
+
+def _text_of(value) -> str:
+    """``value`` as Ansible's match test and ``~`` read it (str() of anything but a string)."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _field(repo, key, default):
+    return repo[key] if isinstance(repo, Mapping) and key in repo else default
+
+
+def mail_backup_repository_problems(repo, repositories, client_name, server_hosts, server_group) -> list[str]:
+    """What is wrong with ``repo``, one entry of ``repositories`` (backup_repositories), as the
+    role's input check names it; empty when it is right. In order:
+
+    - a name that is not 1 to 16 of a-z, 0-9 and - (not starting with -);
+    - a name another repository also has;
+    - a restic password missing or shorter than 12 characters;
+    - not exactly one of ``server`` and ``url``;
+    - a ``server`` that is not in ``server_hosts`` (the hosts of ``server_group``);
+    - a ``url`` that is not a restic repository (shown with its credentials masked);
+    - an account name ``<client_name>-<name>`` over 32 characters without ``account`` given;
+    - an ``env`` that is not a mapping of variable names to strings (values never shown).
+
+    A field missing counts as empty, as the check's ``default('')`` made it; the password and the
+    env's values are never part of an entry.
+    """
+    name = _field(repo, "name", "")
+    server = _field(repo, "server", "")
+    url = _field(repo, "url", "")
+    env = _field(repo, "env", {})
+    names = [_field(r, "name", None) for r in repositories if isinstance(r, Mapping) and "name" in r]
+    problems = []
+    if not REPOSITORY_NAME_RE.match(_text_of(name)):
+        problems.append("name must be a-z, 0-9 and - (1 to 16 characters)")
+    if len([n for n in names if n == name]) > 1:
+        problems.append("the name is used by another repository")
+    if len(_text_of(_field(repo, "password", ""))) < 12:
+        problems.append("the restic password is missing or shorter than 12 characters "
+                        "(set it in vault; losing it loses the backups)")
+    if (server != "") == (url != ""):
+        problems.append("needs exactly one of server (a host of the mail_backup group) or url (a restic repository)")
+    if server != "" and server not in (server_hosts or []):
+        problems.append(f"backup host {_text_of(server)} is not in the {_text_of(server_group)} group of the inventory")
+    if url != "" and not RESTIC_URL_RE.match(_text_of(url)):
+        masked = re.sub(r"//[^/@]*@", "//***@", _text_of(url))
+        problems.append(f"url {masked} is not a restic repository (sftp:host:/path, rest:https://..., s3:..., "
+                        "/absolute/path)")
+    if len(f"{_text_of(client_name)}-{_text_of(name)}") > ACCOUNT_MAX and not (
+            isinstance(repo, Mapping) and "account" in repo):
+        problems.append(f"the account name {_text_of(client_name)}-{_text_of(name)} is longer than "
+                        f"{ACCOUNT_MAX} characters: set account")
+    if not (isinstance(env, Mapping)
+            and all(ENV_NAME_RE.match(_text_of(key)) for key in env)
+            and all(isinstance(value, str) for value in env.values())):
+        problems.append("env must map variable names (A-Z, 0-9, _) to strings (values not shown)")
+    return problems
+
+
+def mail_backup_restore_target(scope, agencies, vmail_dir) -> dict:
+    """What ``scope`` (backup_restore_scope: ``all``, ``domain:<d>``, ``mailbox:<address>`` or
+    ``agency:<code>``) restores, with ``agencies`` (backup_agencies) and the store ``vmail_dir``:
+
+    - ``code``: what follows the kind ('' for ``all``);
+    - ``agency``: for any scope, the codes of ``agencies`` that are ``code`` in any letter case (a
+      list of one, or empty when unknown);
+    - ``mailboxes``: ``[code]`` for ``mailbox:``, else the mailboxes of that one agency, else [];
+    - ``mailbox_dirs``: each mailbox's directory, ``<vmail_dir>/<domain>/<local part>``;
+    - ``includes``: what restic brings back: ``[vmail_dir]`` for ``all``, ``[<vmail_dir>/<domain>]``
+      for ``domain:``, else ``mailbox_dirs``.
+
+    The scope's syntax and the agency's mailboxes are checked by restore.yml (and the role's input
+    check); a mailbox that is not text stops with an error naming it.
+    """
+    if not isinstance(scope, str):
+        raise AnsibleFilterError(f"backup_restore_scope must be a string, got {type(scope).__name__}")
+    parts = scope.split(":", 1)
+    code = parts[1] if len(parts) > 1 else ""
+    wanted = re.compile("^" + re.escape(code) + "$", re.IGNORECASE)
+    agency = [name for name in agencies if wanted.match(_text_of(name))]
+    if scope.startswith("mailbox:"):
+        mailboxes = [code]
+    elif len(agency) == 1:
+        mailboxes = agencies[agency[0]]
+    else:
+        mailboxes = []
+    dirs = []
+    for address in mailboxes:
+        if not isinstance(address, str):
+            raise AnsibleFilterError(f"backup_agencies: {agency[0]} lists {address!r}, not a mailbox address")
+        dirs.append("/".join([vmail_dir, "/".join(reversed(address.split("@")))]))
+    if scope == "all":
+        includes = [vmail_dir]
+    elif scope.startswith("domain:"):
+        includes = [f"{vmail_dir}/{code}"]
+    else:
+        includes = dirs
+    return {"code": code, "agency": agency, "mailboxes": mailboxes, "mailbox_dirs": dirs, "includes": includes}

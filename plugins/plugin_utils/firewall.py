@@ -8,22 +8,13 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.gialai.mail.plugins.plugin_utils.listing import unique
+
 
 def _flatten(value) -> list:
     out = []
     for item in value:
         out.extend(_flatten(item) if isinstance(item, (list, tuple)) else [item])
-    return out
-
-
-def _unique(values) -> list:
-    """Each value once, first first; letter case ignored, as Jinja's (and Ansible's) unique does."""
-    seen, out = set(), []
-    for value in values:
-        key = value.lower() if isinstance(value, str) else value
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
     return out
 
 
@@ -65,7 +56,7 @@ def mail_firewall_ruleset(rules, groups, host_addresses=None) -> dict:
                     if host not in host_addresses:
                         raise AnsibleFilterError(f"firewall rule {rule!r}: no address for host {host!r} of {group!r}")
                     sources += host_addresses[host]
-            sources = _unique(sources)
+            sources = unique(sources)
             restricted.append({"ports": ports, "proto": proto, "sources": sources,
                                "v4": [s for s in sources if not _is_v6(s)], "v6": [s for s in sources if _is_v6(s)],
                                "comment": rule.get("comment", "restricted")})

@@ -1,14 +1,17 @@
 """Who may post to a list or alias: the posting policies of ``postfix_aliases``.
 
-Two filters, documented in ``plugins/filter/``: ``mail_posting_problems`` (the input check)
-and ``mail_posting_table`` (what the postfix role writes: the port-25 refusals and the
-submission policy service's table). ``POLICIES`` is the one list of posting policies (also
+Three filters, documented in ``plugins/filter/``: ``mail_posting_problems`` (the input check),
+``mail_posting_table`` (what the postfix role writes: the port-25 refusals and the
+submission policy service's table) and ``mail_posting_restricted`` (the aliases that need that
+service). ``POLICIES`` is the one list of posting policies (also
 used by ``directory_model.py``).
 
 The address rules live in ``names.py``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -100,3 +103,15 @@ def mail_posting_table(aliases):
         result[address] = {"posting": alias.get("posting", DEFAULT_POLICY), "size": len(finals),
                            "allowed": None if allowed is None else sorted(allowed)}
     return result
+
+
+# The policies the submission policy service applies (postfix_ratelimit_enabled must be on).
+SERVICE_POLICIES = ("members", "senders")
+
+
+def mail_posting_restricted(aliases):
+    """The ``address`` of each alias of ``aliases`` whose ``posting`` is ``members`` or
+    ``senders`` (applied by the submission policy service), in order; anything that is not an
+    alias with such a posting is passed over."""
+    return [alias.get("address") for alias in aliases
+            if isinstance(alias, Mapping) and alias.get("posting") in SERVICE_POLICIES]

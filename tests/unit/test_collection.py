@@ -88,10 +88,15 @@ def test_every_filter_over_its_own_function():
     27 with mail_network_problems and mail_networks_outside, 28 with mail_networks_not_within,
     29 with mail_setting_problems, 30 with mail_ratelimit_bad_classes, 31 with mail_firewall_ruleset,
     32 with mail_backup_repositories, 33 with mail_backup_agency_problems, 34 with
-    mail_listed_problems),
+    mail_listed_problems; 45 with session 18's eleven that replaced the Jinja loops of site.yml,
+    audit.yml, rebuild.yml and the backup_client task files: mail_site_host_roles,
+    mail_audit_hosts, mail_lab_switches, mail_audit_hostvars, mail_backup_repository_problems,
+    mail_backup_read_contents, mail_backup_archive_results, mail_cli_options, mail_backup_servers,
+    mail_dkim_snapshot_files, mail_dkim_keys_add; 46 with mail_backup_restore_target, 47 with
+    mail_posting_restricted),
     each its own function."""
     mapped = {func for plugin in filter_plugins().values() for func in plugin.FilterModule().filters().values()}
-    assert len(mapped) == len(WRAPPERS) == 34
+    assert len(mapped) == len(WRAPPERS) == 47
 
 
 def test_ansible_doc_reads_every_filter(tmp_path):

@@ -146,10 +146,15 @@ def test_the_scenarios_that_import_the_audit_run_every_one_of_its_checks(collect
 
 
 def _audit_hostvars_keys() -> set[str]:
-    """The keys playbooks/audit.yml passes per host in MAIL_AUDIT_HOSTVARS."""
+    """The keys playbooks/audit.yml passes per host in MAIL_AUDIT_HOSTVARS: its filter
+    mail_audit_hostvars (plugins/plugin_utils/audit.py) gives them."""
+    from ansible_collections.gialai.mail.plugins.plugin_utils.audit import mail_audit_hostvars
+
     plays = yaml.safe_load((ROOT / "playbooks" / "audit.yml").read_text(encoding="utf-8"))
     task = next(t for play in plays for t in play.get("tasks", []) if "MAIL_AUDIT_HOSTVARS" in t.get("environment", {}))
-    return set(re.findall(r"'([a-z_]+)':", task["environment"]["MAIL_AUDIT_HOSTVARS"]))
+    assert "mail_audit_hostvars(" in task["environment"]["MAIL_AUDIT_HOSTVARS"]
+    host = {"h": {"tls_key_file": "/k", "mail_audit_address": "10.0.0.1"}}
+    return set(mail_audit_hostvars(["h"], host, [], "hosts.yml", "/tmp")["h"])
 
 
 def test_the_audit_knows_only_what_audit_yml_passes():

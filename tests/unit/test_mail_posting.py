@@ -72,4 +72,4 @@ def test_not_a_list_is_an_error():
 
 
 def test_filters_are_registered():
-    assert set(filters_from("posting")) == {"mail_posting_problems", "mail_posting_table"}
+    assert set(filters_from("posting")) == {"mail_posting_problems", "mail_posting_table", "mail_posting_restricted"}
