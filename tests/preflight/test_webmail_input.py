@@ -27,3 +27,12 @@ def test_the_lab_webmail_host_passes_the_checks(run_site):
 def test_a_hsts_shorter_than_a_year_is_refused(run_site):
     out = stopped_before_any_host(run_site({"webmail_hsts_max_age": 86400}, groups=WEBMAIL_HOST))
     assert "webmail_hsts_max_age (86400) must be at least 31536000 (one year)" in out, out[-3000:]
+
+
+@pytest.mark.control("BAK-14")
+def test_a_webmail_host_outside_the_stores_is_refused_while_backups_are_on(run_site):
+    """The backup client runs on mail_store hosts only: a webmail host elsewhere would back up none of its users'
+    contacts, identities and preferences."""
+    out = stopped_before_any_host(run_site({"backup_enabled": True}, groups=("mail_mx", "mail_webmail")))
+    assert ("webmail host mail.gialai.gov.vn is not in mail_store: the backup client runs only on the stores, so its "
+            "Roundcube database (contacts, identities, preferences) would be in no backup" in out), out[-3000:]

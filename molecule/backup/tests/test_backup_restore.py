@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import imaplib
 import json
 import os
@@ -18,6 +19,7 @@ import smtplib
 import subprocess
 import threading
 import time
+import urllib.parse
 
 import pytest
 import yaml
@@ -30,6 +32,7 @@ from tests.helpers import dkim
 from tests.helpers.lab import journal_after, journal_mark, podman, target_for
 from tests.helpers.labdata import lab_mail
 from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
+from tests.helpers.webmail import Browser, logged_in
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -306,6 +309,140 @@ def test_backup_accounts_are_key_only_and_isolated(backup_host):
     assert "Permission denied" in r.stdout
     # Host key pinned: an unknown key for the alias is refused.
     assert "StrictHostKeyChecking yes" in host.file("/etc/mail-backup/ssh_config").content_string
+
+
+# #19: the webmail's data (Roundcube's SQLite database) in the backups. A user makes a contact and
+# an identity through Roundcube over HTTPS before the backup; after the rebuild the same user sees
+# them in Roundcube. The copy the backup takes is made by webmail-backup-db (the webmail role's
+# webmail_backup_command, run by mail-backup first) with SQLite's VACUUM INTO.
+WEBMAIL_USER = "vanphong@gialai.gov.vn"
+WEBMAIL_DB = "/var/lib/roundcube/db/roundcube.sqlite"
+WEBMAIL_COPY = "/var/backups/webmail/roundcube.sqlite"
+WEBMAIL_CONTACT = {"firstname": "Trần Thị", "surname": "Mai Hương", "email": "mai.huong@partner.example"}
+WEBMAIL_IDENTITY = {"name": "Văn phòng UBND tỉnh — Bộ phận một cửa", "organization": "UBND tỉnh Gia Lai",
+                    "signature": "Trân trọng, Bộ phận tiếp nhận và trả kết quả (sao lưu #19)"}
+
+
+def webmail_session(lab, user: str) -> tuple[Browser, str]:
+    """A Roundcube session of `user` over HTTPS (the certificate verified for the mail host's name) and its
+    request token (what the page's script sends with every request)."""
+    target = target_for(STORE, lab.hostname)
+    b = Browser(target.address, target.hostname, target.tls_context())
+    answer = b.login(user, lab.password(user))
+    assert answer.status == 302, (answer.status, answer.body[:2000])
+    page = b.get("/?_task=mail&_mbox=INBOX")
+    assert page.status == 200 and logged_in(page.body), page.body[:2000]
+    token = re.search(r'"request_token":"([^"]+)"', page.body)
+    assert token, page.body[:2000]
+    return b, token[1]
+
+
+def webmail_post(b: Browser, path: str, pairs: list[tuple[str, str]]):
+    """A form of Roundcube's pages, posted as the browser posts it (fields may repeat: _email[])."""
+    answer = b.request("POST", path, body=urllib.parse.urlencode(pairs).encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status == 200, (path, answer.status, answer.body[:2000])
+    return answer
+
+
+def webmail_add_contact(b: Browser, token: str, contact: dict[str, str]) -> None:
+    """The address book's "create contact" form (personal address book, source 0)."""
+    webmail_post(b, "/?_task=addressbook&_action=save", [
+        ("_token", token), ("_source", "0"), ("_framed", "1"), ("_cid", ""),
+        ("_firstname", contact["firstname"]), ("_surname", contact["surname"]),
+        ("_email[]", contact["email"]), ("_subtype_email[]", "home")])
+
+
+def webmail_contacts(b: Browser, token: str) -> tuple[str, str]:
+    """What Roundcube answers for the personal address book: the list the page shows (its AJAX answer, the
+    rows' data decoded) and the address book exported as vCards (unfolded)."""
+    listed = b.request("GET", "/?_task=addressbook&_action=list&_source=0&_remote=1",
+                       headers={"X-Roundcube-Request": token})
+    assert listed.status == 200, (listed.status, listed.body[:2000])
+    rows = []
+    for args in re.findall(r"add_contact_row\((.*?)\);", json.loads(listed.body).get("exec", "")):
+        rows.append(json.dumps(json.loads(f"[{args}]"), ensure_ascii=False))
+    vcards = b.get(f"/?_task=addressbook&_action=export&_source=0&_token={urllib.parse.quote(token)}")
+    # an empty address book exports nothing at all
+    assert vcards.status == 200 and (vcards.body == "" or "BEGIN:VCARD" in vcards.body), (vcards.status,
+                                                                                          vcards.body[:2000])
+    return "\n".join(rows), re.sub(r"\r?\n[ \t]", "", vcards.body)
+
+
+def webmail_identities(b: Browser) -> str:
+    """The settings' list of identities, as the page shows it (text of the table)."""
+    page = b.get("/?_task=settings&_action=identities")
+    assert page.status == 200, (page.status, page.body[:2000])
+    table = re.search(r'<table[^>]*id="identities-table".*?</table>', page.body, re.S)
+    assert table, page.body[:3000]
+    return html.unescape(re.sub(r"<[^>]+>", " ", table[0]))
+
+
+def contact_shown(listed: str, vcards: str, contact: dict[str, str]) -> bool:
+    name = f"{contact['firstname']} {contact['surname']}"
+    return (contact["email"] in listed and name in listed
+            and f"FN:{name}" in vcards and contact["email"] in vcards)
+
+
+def sqlite_count(host, db: str, table: str) -> int:
+    r = sh(host, f"sqlite3 -readonly {db} 'SELECT count(*) FROM {table}'")
+    assert r.rc == 0, r.stderr
+    return int(r.stdout.strip())
+
+
+@pytest.mark.control("BAK-14")
+def test_webmail_contact_and_identity_made_before_the_backup_and_copied_while_roundcube_writes(lab):
+    """Through Roundcube over HTTPS: a contact and an identity, which Roundcube then lists. The backup's copy
+    of the database (webmail-backup-db, SQLite's VACUUM INTO) taken while the user keeps saving contacts is a
+    sound database holding what was saved before it started, and never a half-written one."""
+    host = store_host()
+    assert host.file(WEBMAIL_DB).user == "www-data"
+    b, token = webmail_session(lab, WEBMAIL_USER)
+    listed, vcards = webmail_contacts(b, token)
+    assert not contact_shown(listed, vcards, WEBMAIL_CONTACT), "the contact exists before it is made"
+    assert WEBMAIL_IDENTITY["name"] not in webmail_identities(b)
+    webmail_add_contact(b, token, WEBMAIL_CONTACT)
+    webmail_post(b, "/?_task=settings&_action=save-identity", [
+        ("_token", token), ("_framed", "1"), ("_iid", ""), ("_name", WEBMAIL_IDENTITY["name"]),
+        ("_organization", WEBMAIL_IDENTITY["organization"]), ("_reply-to", ""), ("_bcc", ""),
+        ("_signature", WEBMAIL_IDENTITY["signature"])])
+    listed, vcards = webmail_contacts(b, token)
+    assert contact_shown(listed, vcards, WEBMAIL_CONTACT), listed + "\n" + vcards
+    identities = webmail_identities(b)
+    assert WEBMAIL_IDENTITY["name"] in identities and WEBMAIL_USER in identities, identities
+    STATE["webmail_identities"] = identities
+
+    # The copy under writes: Roundcube saves contacts (its own transactions) while the copy is made.
+    before = sqlite_count(host, WEBMAIL_DB, "contacts")
+    saved, errors = [], []
+
+    def keep_saving():
+        try:
+            for i in range(12):
+                webmail_add_contact(b, token, {"firstname": "Liên hệ", "surname": f"thứ {i}",
+                                               "email": f"lienhe{i}@partner.example"})
+                saved.append(i)
+        except Exception as err:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(repr(err))
+
+    worker = threading.Thread(target=keep_saving)
+    worker.start()
+    copies = []
+    while worker.is_alive() or not copies:
+        r = sh(host, "/usr/local/sbin/webmail-backup-db")
+        assert r.rc == 0, r.stdout + r.stderr
+        check = sh(host, f"sqlite3 -readonly {WEBMAIL_COPY} 'PRAGMA integrity_check'")
+        assert check.stdout.strip() == "ok", check.stdout + check.stderr
+        copies.append(sqlite_count(host, WEBMAIL_COPY, "contacts"))
+    worker.join()
+    assert errors == [] and len(saved) == 12, errors
+    after = sqlite_count(host, WEBMAIL_DB, "contacts")
+    assert after == before + 12
+    assert all(before <= n <= after for n in copies) and copies == sorted(copies), (before, copies, after)
+    copy = host.file(WEBMAIL_COPY)
+    assert (copy.user, copy.mode) == ("root", 0o600) and host.file("/var/backups/webmail").mode == 0o700
+    assert host.file(WEBMAIL_DB).user == "www-data" and host.file(WEBMAIL_DB).mode == 0o640
+    print(f"\nwebmail copy under writes: {len(copies)} copies, contacts {before} -> {copies} -> {after}")
 
 
 @pytest.mark.control("BAK-05", "BAK-04")
@@ -657,6 +794,24 @@ def test_rebuilt_store_hashes_with_bcrypt_and_accepts_the_lost_hosts_hashes(lab,
         assert bad.rc != 0 and "(verified)" not in bad.stdout, (user, bad.stdout, bad.stderr)
     evidence(f"rebuilt host: {prefixes(rebuilt)} hashes, IMAPS and AUTH on 587 ({smtp_ok} / {smtp_wrong}); "
              f"doveadm pw -t verifies the lost host's {len(lost) - 1} hashes and a $2b$ one, refuses wrong passwords")
+
+
+@pytest.mark.control("BAK-14")
+def test_rebuilt_webmail_shows_the_users_contact_and_identity(lab):
+    """After rebuild.yml on an empty container: the database is the restored copy, owned as the webmail role
+    makes it; the login page is served; the same user sees the contact and the identity made before."""
+    host = store_host()
+    db = host.file(WEBMAIL_DB)
+    assert (db.user, db.group, db.mode) == ("www-data", "www-data", 0o640)
+    target = target_for(STORE, lab.hostname)
+    page = Browser(target.address, target.hostname, target.tls_context()).get("/")
+    assert page.status == 200 and 'id="rcmloginuser"' in page.body, (page.status, page.body[:2000])
+    b, token = webmail_session(lab, WEBMAIL_USER)
+    listed, vcards = webmail_contacts(b, token)
+    assert contact_shown(listed, vcards, WEBMAIL_CONTACT), listed + "\n" + vcards
+    identities = webmail_identities(b)
+    assert WEBMAIL_IDENTITY["name"] in identities, identities
+    assert identities.split() == STATE["webmail_identities"].split()
 
 
 DKIM_DOMAIN = "gialai.gov.vn"
