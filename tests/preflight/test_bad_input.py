@@ -173,8 +173,8 @@ def test_malformed_quota_names_the_account(run_site):
 
 @pytest.mark.control("SIEVE-02")
 def test_out_of_office_periods_out_of_order(run_site):
-    out = _stopped_before_any_host(run_site({"dovecot_sieve_vacation_min_period": "14d",
-                                             "dovecot_sieve_vacation_max_period": "7d"}))
+    out = stopped_before_any_host(run_site({"dovecot_sieve_vacation_min_period": "14d",
+                                            "dovecot_sieve_vacation_max_period": "7d"}))
     assert ("the out-of-office periods must be whole days with dovecot_sieve_vacation_min_period (14d) <= "
             "dovecot_sieve_vacation_default_period (7d) <= dovecot_sieve_vacation_max_period (7d)" in out), out[-3000:]
 

@@ -63,7 +63,7 @@ def test_ports_follow_the_groups():
     assert open_ports(render(["mail_store"])) == {143, 993, 4190}  # a store host does not expose 25
     assert open_ports(render(["mail_mx"])) == {25, 465, 587}
     assert open_ports(render(["mail_backup"])) == set()  # a backup host opens nothing to everyone
-    assert open_ports(render(["mail_mx", "mail_store", "mail_webmail"])) == {25, 465, 587, 143, 993, 80, 443}
+    assert open_ports(render(["mail_mx", "mail_store", "mail_webmail"])) == {25, 465, 587, 143, 993, 4190, 80, 443}
 
 
 @pytest.mark.control("FW-03")
