@@ -114,5 +114,7 @@ def edge() -> Edge:
 
 def _groups_of(host: str) -> tuple[str, ...]:
     data = yaml.safe_load(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
-    children = (data.get("all") or {}).get("children") or {}
-    return tuple(sorted(g for g, sub in children.items() if host in ((sub or {}).get("hosts") or {})))
+    # Molecule writes each group at the top level, beside `all` (not under all.children)
+    groups = {**{k: v for k, v in data.items() if k not in ("all", "ungrouped")},
+              **((data.get("all") or {}).get("children") or {})}
+    return tuple(sorted(g for g, sub in groups.items() if host in ((sub or {}).get("hosts") or {})))

@@ -107,7 +107,10 @@ def test_an_out_of_office_reply_set_in_the_webmail_answers_a_sender_once(edge, d
     body.send_keys(REPLY_BODY)
     Select(browser.present(driver, "#vacation_status")).select_by_value("on")
     browser.clickable(driver, ".formbuttons .submit").click()
-    saved = browser.visible(driver, "#messagestack div.confirmation").text
+    shown = browser.visible(driver, "#messagestack div.confirmation, #messagestack div.error, "
+                                    "#messagestack div.warning")
+    saved = shown.text
+    assert "confirmation" in (shown.get_attribute("class") or ""), saved
     try:
         # Over ManageSieve (as the plugin wrote it): an active script with the reply.
         with sieve_login(edge.mail.target, USER, edge.mail.password(USER)) as sieve:
