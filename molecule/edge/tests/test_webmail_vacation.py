@@ -95,7 +95,8 @@ def test_an_out_of_office_reply_set_in_the_webmail_answers_a_sender_once(edge, d
     browser.visible(driver, "#rcmloginuser").send_keys(USER)
     browser.visible(driver, "#rcmloginpwd").send_keys(edge.mail.password(USER))
     browser.clickable(driver, "#rcmloginsubmit").click()
-    browser.visible(driver, "#messagelist")
+    browser.present(driver, "#messagelist")  # the inbox (empty: the list has no height)
+    _ready(driver)
 
     # Settings -> Out of Office: subject, message, status on; Save.
     _open(driver, url + "?_task=settings&_action=plugin.managesieve-vacation")
