@@ -3,7 +3,7 @@
 It dials the target's address and, after STARTTLS, verifies the certificate against the
 target's CA and host name (tls://mail.<domain>:4190 in Roundcube). Only what the tests
 need: capabilities, STARTTLS, AUTHENTICATE PLAIN (the full address as login), PUTSCRIPT,
-CHECKSCRIPT, SETACTIVE, LISTSCRIPTS, DELETESCRIPT, LOGOUT. Each command returns a
+CHECKSCRIPT, SETACTIVE, LISTSCRIPTS, GETSCRIPT, DELETESCRIPT, LOGOUT. Each command returns a
 `Response`: its status (OK, NO, BYE), the response text (codes and strings as the
 server wrote them, literals inlined) and the data lines before it.
 
@@ -149,6 +149,13 @@ class ManageSieve:
 
     def deletescript(self, name: str) -> Response:
         return self.command(b"DELETESCRIPT", _quote(name).encode())
+
+    def getscript(self, name: str) -> str:
+        """The text of script `name` (GETSCRIPT: one literal, inlined by the reader as a quoted string)."""
+        answer = self.command(b"GETSCRIPT", _quote(name).encode())
+        assert answer.ok, f"GETSCRIPT {name}: {answer}"
+        text = "\n".join(answer.lines)
+        return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
 
     def listscripts(self) -> dict[str, bool]:
         """{script name: active}."""

@@ -36,3 +36,19 @@ def test_a_webmail_host_outside_the_stores_is_refused_while_backups_are_on(run_s
     out = stopped_before_any_host(run_site({"backup_enabled": True}, groups=("mail_mx", "mail_webmail")))
     assert ("webmail host mail.gialai.gov.vn is not in mail_store: the backup client runs only on the stores, so its "
             "Roundcube database (contacts, identities, preferences) would be in no backup" in out), out[-3000:]
+
+
+@pytest.mark.control("WEB-14")
+def test_fail2ban_without_loopback_in_ignoreip_is_refused(run_site):
+    """Every webmail user reaches Dovecot and Postfix from 127.0.0.1: banning it would lock them all out."""
+    out = stopped_before_any_host(run_site({"fail2ban_ignoreip": ["10.10.0.5/32"]}, groups=WEBMAIL_HOST))
+    assert ("fail2ban_ignoreip must hold the loopback addresses (127.0.0.1/8 and ::1): missing ['127.0.0.1', '::1']"
+            in out), out[-3000:]
+
+
+@pytest.mark.control("WEB-14")
+def test_a_wide_network_trusted_to_name_its_clients_is_refused(run_site):
+    """A trusted host may claim any client address for its logins: hosts, never a /16."""
+    out = stopped_before_any_host(run_site({"dovecot_login_trusted_networks": ["127.0.0.1/32", "10.20.0.0/16"]},
+                                           groups=WEBMAIL_HOST))
+    assert ("dovecot_login_trusted_networks: '10.20.0.0/16' is wider than /24 (65536 addresses)" in out), out[-3000:]

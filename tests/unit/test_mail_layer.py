@@ -76,3 +76,20 @@ def test_ansible_renders_the_layer_as_the_tests_read_it(inventory, host):
     assert got["archive"] == [a["address"] for a in want["effective"] if a["action"] == "archive_then_remove"]
     assert sorted(got["agencies"]) == sorted(want["agency_parents"])
     assert got["mailboxes"] and got["aliases"]
+
+
+@pytest.mark.control("WEB-14")
+@pytest.mark.parametrize("host, trusted", [("lab-mail13", ["127.0.0.1/32", "::1/128"]), ("lab-mail12", [])])
+def test_only_a_webmail_host_trusts_its_loopback_to_name_the_client(host, trusted):
+    """Roundcube names the browser's address to Dovecot from loopback; a host without the webmail trusts nobody."""
+    bindir = pathlib.Path(sys.executable).parent
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    proc = subprocess.run(
+        [str(bindir / "ansible"), "-i", str(ROOT / "inventories" / "lab" / "hosts.yml"), host, "-c", "local",
+         "--playbook-dir", str(ROOT / "playbooks"), "-m", "ansible.builtin.debug",
+         "-a", "msg={{ dovecot_login_trusted_networks | to_json }}"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    got = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"][host]["msg"]
+    assert (json.loads(got) if isinstance(got, str) else got) == trusted
