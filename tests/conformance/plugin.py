@@ -72,7 +72,6 @@ import subprocess
 from collections import defaultdict
 
 import pytest
-import yaml
 
 from tests.helpers.inventory import group_map
 from tests.conformance.catalogue import (ROOT, catalogue, production_values, runs_of_suites, scan_file, suite_of,

@@ -12,7 +12,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from .inventory import inventory_groups  # noqa: F401  (for the scenarios' conftest)
 from .labdata import LAB_VARS, lab_mail  # noqa: F401  (LAB_VARS: for the tests that import it from here)
 from .mailclient import Target
 from .podman_host import podman_env  # noqa: F401  (for the tests that import it from here)
@@ -140,6 +139,17 @@ def journal_mark(host) -> str:
     now = host.run("date +%s").stdout.strip()
     assert now.isdigit(), f"no time from the host: {now!r}"
     return f"@{int(now) - 1}"
+
+
+def journal_lines(host, since: str, fixed: str, word: str, unit: str = "dovecot.service",
+                  seconds: int = 60) -> list[str]:
+    """The journal's lines since `since` (of `unit`) that hold `fixed` (a Message-ID, a session),
+    read again (bounded) until one of them also holds `word`. The caller asserts on them."""
+    read = (f"journalctl -q --no-pager -o cat -u {shlex.quote(unit)} --since={shlex.quote(since)} "
+            f"| grep -F -- {shlex.quote(fixed)}")
+    wait = f"until {read} | grep -qF -- {shlex.quote(word)}; do sleep 0.5; done"
+    host.run(f"timeout {seconds} sh -c {shlex.quote(wait)}")
+    return host.run(read).stdout.splitlines()
 
 
 def journal_after(host, since: str, *needles: str, unit: str | None = None, seconds: int = 30) -> str:

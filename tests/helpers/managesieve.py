@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email
+import email.header
 import re
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 
-from .mailclient import WAIT, Target
+from .mailclient import IMAPS, WAIT, Target
 
 PORT = 4190
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
@@ -233,3 +236,37 @@ def starttls_relay(target: Target, port: int = PORT):
         stop.set()
         acceptor.join(5)
         server.close()
+
+
+def header_text(value: str | None) -> str:
+    """A header's text, its encoded words decoded (a Vietnamese subject as the user reads it)."""
+    return str(email.header.make_header(email.header.decode_header(value or "")))
+
+
+def vacation_replies(target: Target, user: str, password: str, token: str) -> list[email.message.Message]:
+    """The headers of the messages in `user`'s inbox (IMAPS, verified) whose subject holds `token`."""
+    with IMAPS(target) as imap:
+        imap.login(user, password)
+        imap.select("INBOX", readonly=True)
+        _typ, data = imap.search(None, "SUBJECT", token)
+        found = []
+        for num in (data[0] or b"").split():
+            _typ, parts = imap.fetch(num, "(BODY.PEEK[HEADER])")
+            found.append(email.message_from_bytes(parts[0][1]))
+        imap.logout()
+    return found
+
+
+def one_vacation_reply(target: Target, user: str, password: str, token: str, *, subject: str, away: str,
+                       in_reply_to: str, seconds: int = 60) -> email.message.Message:
+    """Wait (bounded) for the out-of-office reply in `user`'s inbox and assert there is exactly
+    one: its subject `subject`, from `away`, In-Reply-To `in_reply_to`, Auto-Submitted: auto-replied."""
+    deadline = time.monotonic() + seconds
+    while not (replies := vacation_replies(target, user, password, token)) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert len(replies) == 1, [r["Subject"] for r in replies]
+    reply = replies[0]
+    assert header_text(reply["Subject"]) == subject, reply["Subject"]
+    assert away in reply["From"] and reply["In-Reply-To"] == in_reply_to, dict(reply)
+    assert (reply["Auto-Submitted"] or "").startswith("auto-replied"), dict(reply)
+    return reply

@@ -18,7 +18,8 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import inventory_groups, TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.inventory import inventory_groups  # noqa: E402
+from tests.helpers.lab import TLS_DIR, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.mailclient import wait_for_banner  # noqa: E402
 from tests.helpers.mailhost import MailHost  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402

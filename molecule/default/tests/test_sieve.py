@@ -11,19 +11,16 @@ other tests write to the same mailbox meanwhile, and must get no reply.
 
 from __future__ import annotations
 
-import email
-import email.header
 import re
 import shlex
-import time
 import uuid
 
 import pytest
 
 from tests.audit.test_sieve import test_managesieve_refuses_authentication_before_starttls  # noqa: F401
-from tests.helpers.lab import journal_mark
-from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send
-from tests.helpers.managesieve import ManageSieve, login
+from tests.helpers.lab import journal_lines, journal_mark
+from tests.helpers.mailclient import SMTP, imap_wait_for, make_message, smtp_send
+from tests.helpers.managesieve import ManageSieve, login, one_vacation_reply, vacation_replies
 
 AWAY = "hoatt@gialai.gov.vn"  # on leave: her out-of-office script answers
 COLLEAGUE = "locnv@gialai.gov.vn"  # writes to her twice
@@ -53,38 +50,10 @@ def away(mail):
         sieve.deletescript(SCRIPT)
 
 
-def _log_lines(mail, since: str, fixed: str, word: str, seconds: int = 60) -> list[str]:
-    """Dovecot's log lines since `since` that hold `fixed` (a Message-ID, a session), read again
-    (bounded) until one of them also holds `word`. The caller asserts on them."""
-    read = (f"journalctl -q --no-pager -o cat -u dovecot.service --since={shlex.quote(since)} "
-            f"| grep -F -- {shlex.quote(fixed)}")
-    wait = f"until {read} | grep -qF -- {shlex.quote(word)}; do sleep 0.5; done"
-    mail.host.run(f"timeout {seconds} sh -c {shlex.quote(wait)}")
-    return mail.host.run(read).stdout.splitlines()
-
-
 def _sieve_lines(mail, since: str, message_id: str) -> list[str]:
     """The log lines about `message_id`, once one names the vacation action: LMTP logs Sieve's decision
     when it delivers the message."""
-    return _log_lines(mail, since, message_id, "vacation")
-
-
-def _replies(mail) -> list[email.message.Message]:
-    """The out-of-office replies of this run in COLLEAGUE's inbox."""
-    with IMAPS(mail.target) as imap:
-        imap.login(COLLEAGUE, mail.lab.password(COLLEAGUE))
-        imap.select("INBOX", readonly=True)
-        _typ, data = imap.search(None, "SUBJECT", TOKEN)
-        found = []
-        for num in data[0].split():
-            _typ, parts = imap.fetch(num, "(BODY.PEEK[HEADER])")
-            found.append(email.message_from_bytes(parts[0][1]))
-        imap.logout()
-    return found
-
-
-def _decoded(value: str | None) -> str:
-    return str(email.header.make_header(email.header.decode_header(value or "")))
+    return journal_lines(mail.host, since, message_id, "vacation")
 
 
 @pytest.mark.control("SIEVE-01")
@@ -135,20 +104,14 @@ def test_out_of_office_replies_once_per_sender(mail, away, evidence):
     assert smtp_send(mail.target, first, port=587, starttls=True, login=(COLLEAGUE, password)) == {}
     lines = _sieve_lines(mail, since, first["Message-ID"])
     assert any(f"sent vacation response to <{COLLEAGUE}>" in line for line in lines), lines
-    deadline = time.monotonic() + 60
-    while not (replies := _replies(mail)) and time.monotonic() < deadline:
-        time.sleep(1)
-    assert len(replies) == 1, [r["Subject"] for r in replies]
-    reply = replies[0]
-    assert _decoded(reply["Subject"]) == REPLY_SUBJECT, reply["Subject"]
-    assert AWAY in reply["From"] and reply["In-Reply-To"] == first["Message-ID"], dict(reply)
-    assert (reply["Auto-Submitted"] or "").startswith("auto-replied"), dict(reply)
+    reply = one_vacation_reply(mail.target, COLLEAGUE, password, TOKEN, subject=REPLY_SUBJECT, away=AWAY,
+                               in_reply_to=first["Message-ID"])
     # The same sender again, within the period: Sieve decides not to answer, and no second reply comes.
     second = make_message(COLLEAGUE, [AWAY], f"Nhắc lại: họp giao ban {TOKEN}")
     assert smtp_send(mail.target, second, port=587, starttls=True, login=(COLLEAGUE, password)) == {}
     lines = _sieve_lines(mail, since, second["Message-ID"])
     assert any(f"discarded duplicate vacation response to <{COLLEAGUE}>" in line for line in lines), lines
-    assert len(_replies(mail)) == 1
+    assert len(vacation_replies(mail.target, COLLEAGUE, password, TOKEN)) == 1
     evidence(f"two mails {COLLEAGUE} -> {AWAY} (out of office, :days 7): one reply "
              f"'{REPLY_SUBJECT}' (In-Reply-To the first, Auto-Submitted: {reply['Auto-Submitted']}); "
              f"the second: {lines[-1].split(': ', 1)[-1]}")
@@ -204,11 +167,11 @@ def test_a_script_cannot_forward_mail_out(mail, away, evidence):
         since = journal_mark(mail.host)
         msg = make_message("doitac@partner.example", [AWAY], f"Chuyển tiếp {TOKEN}")
         assert smtp_send(mail.target, msg, port=25) == {}
-        stored = [line for line in _log_lines(mail, since, msg["Message-ID"], "stored mail into mailbox")
+        stored = [line for line in journal_lines(mail.host, since, msg["Message-ID"], "stored mail into mailbox")
                   if "stored mail into mailbox" in line]
         assert stored, f"no delivery of {msg['Message-ID']} logged"
         session = re.search(r"^\S+?(<\d+><[^>]+>)", stored[0]).group(1)  # lmtp(user)<pid><session>
-        failed = [line for line in _log_lines(mail, since, session, "Execution of script") if "Execution of script" in line]
+        failed = [line for line in journal_lines(mail.host, since, session, "Execution of script") if "Execution of script" in line]
     finally:
         with login(mail.target, AWAY, mail.lab.password(AWAY)) as sieve:
             sieve.setactive(away)

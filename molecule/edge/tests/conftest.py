@@ -14,7 +14,8 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import inventory_groups, LabData, load_lab_data, podman_env, target_for  # noqa: E402
+from tests.helpers.inventory import inventory_groups  # noqa: E402
+from tests.helpers.lab import LabData, load_lab_data, podman_env, target_for  # noqa: E402
 from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402

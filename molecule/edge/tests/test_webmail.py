@@ -10,17 +10,16 @@ client container, last, and undone.
 
 from __future__ import annotations
 
-import pathlib
 import re
 import ssl
 import time
 
 import pytest
 
-from tests.helpers.outside import PORT_STATE, container_network, run_client
+from tests.helpers.outside import container_network
 from tests.helpers.webmail import Browser, logged_in
+from tests.helpers.webmail_clients import client_volume, failed_logins
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
 USER = "hoatt@gialai.gov.vn"   # an active account of the lab data (inventories/lab)
 MAXRETRY = 3  # fail2ban_maxretry in inventories/lab/group_vars/all/lab.yml
 CONFIG = "/etc/roundcube/config.inc.php"
@@ -233,39 +232,11 @@ def test_a_user_cannot_change_the_address_of_an_identity(edge, evidence):
     evidence(f"identities_level {level}")
 
 
-ATTACK = """
-import json, socket, ssl, sys, time
-sys.path.insert(0, "/w")
-from webmail import Browser, logged_in
-address, hostname, tries = %(address)r, %(hostname)r, %(tries)d
-ctx = ssl.create_default_context(cafile="/w/ca.pem")
-%(state)s
-replies = []
-for i in range(tries):
-    try:
-        b = Browser(address, hostname, ctx)
-        a = b.login("vanphong@gialai.gov.vn", "wrong-password-%%d" %% i)
-        replies.append("logged-in" if a.status == 302 else "refused-%%d" %% a.status)
-    except OSError as e:
-        replies.append("error:%%s" %% e)
-deadline = time.time() + 60
-while time.time() < deadline and state(443) == "open":
-    time.sleep(0.5)
-me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); me.connect((address, 9)); ip = me.getsockname()[0]
-print(json.dumps({"ip": ip, "replies": replies, "after": {p: state(p) for p in (443, 80, 993)}}))
-"""
-
-
 @pytest.mark.control("WEB-12")
 def test_failed_webmail_logins_ban_the_address(edge, evidence, tmp_path):
     """Last in this file: MAXRETRY wrong passwords from a client container, then it is refused on every port."""
-    w = tmp_path / "w"
-    w.mkdir()
-    (w / "webmail.py").write_text((ROOT / "tests" / "helpers" / "webmail.py").read_text())
-    (w / "ca.pem").write_text(pathlib.Path(edge.mail.target.cafile).read_text())
-    result = run_client(container_network(edge.mail.name), timeout=240, volumes=(f"{w}:/w:ro",), script=ATTACK % {
-        "state": PORT_STATE, "address": edge.mail.target.address, "hostname": edge.mail.hostname,
-        "tries": MAXRETRY})
+    result = failed_logins(container_network(edge.mail.name), client_volume(edge.mail.target, tmp_path),
+                           edge.mail.target, "vanphong@gialai.gov.vn", MAXRETRY, ports=(443, 80, 993))
     try:
         assert all(r.startswith("refused-") for r in result["replies"][:MAXRETRY - 1]), result
         assert "logged-in" not in result["replies"], result

@@ -14,7 +14,6 @@ attacker here is another container, banned and unbanned within this test.
 
 from __future__ import annotations
 
-import pathlib
 import re
 import shlex
 import time
@@ -23,60 +22,14 @@ import uuid
 import pytest
 
 from tests.helpers.lab import journal_after, journal_mark
-from tests.helpers.outside import PORT_STATE, container_network, run_client
+from tests.helpers.outside import container_network
+from tests.helpers.webmail_clients import client_volume, failed_logins, login_from_elsewhere
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
 # Guessed by the attacker: no such account (no user of ours gets Roundcube's per-user lock).
 TARGET = f"giamdoc-{uuid.uuid4().hex[:6]}@gialai.gov.vn"
 # The user who logs in right after, from elsewhere. An active lab account no other edge
 # module logs in with (test_webmail_vacation.py logs it in afterwards).
 USER = "luutru@gialai.gov.vn"
-
-ATTACK = """
-import json, socket, ssl, sys, time
-sys.path.insert(0, "/w")
-from webmail import Browser, logged_in
-address, hostname, user, tries = %(address)r, %(hostname)r, %(user)r, %(tries)d
-ctx = ssl.create_default_context(cafile="/w/ca.pem")
-%(state)s
-replies = []
-for i in range(tries):
-    try:
-        a = Browser(address, hostname, ctx).login(user, "doan-mat-khau-%%d-%%s" %% (i, %(token)r))
-        replies.append("logged-in" if a.status == 302 else "refused-%%d" %% a.status)
-    except OSError as e:
-        replies.append("error:%%s" %% e)
-deadline = time.time() + 60
-while time.time() < deadline and state(443) == "open":
-    time.sleep(0.5)
-me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); me.connect((address, 9)); ip = me.getsockname()[0]
-print(json.dumps({"ip": ip, "replies": replies, "after": state(443)}))
-"""
-
-LOGIN = """
-import json, socket, ssl, sys, time
-sys.path.insert(0, "/w")
-from webmail import Browser, logged_in
-address, hostname, user, password = %(address)r, %(hostname)r, %(user)r, %(password)r
-ctx = ssl.create_default_context(cafile="/w/ca.pem")
-b = Browser(address, hostname, ctx)
-start = time.monotonic()
-answer = b.login(user, password)
-inbox = b.get("/?_task=mail&_mbox=INBOX")
-took = time.monotonic() - start
-me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); me.connect((address, 9)); ip = me.getsockname()[0]
-print(json.dumps({"ip": ip, "login": answer.status, "inbox": logged_in(inbox.body), "seconds": round(took, 1)}))
-"""
-
-
-def _client_dir(edge, tmp_path) -> str:
-    """The stdlib webmail client and the lab CA, for a client container's /w."""
-    w = tmp_path / "w"
-    w.mkdir()
-    (w / "webmail.py").write_text((ROOT / "tests" / "helpers" / "webmail.py").read_text())
-    (w / "ca.pem").write_text(pathlib.Path(edge.mail.target.cafile).read_text())
-    return f"{w}:/w:ro"
-
 
 def _penalties(host) -> dict[str, tuple[int, str]]:
     """doveadm penalty: {address: (penalty, when it was last raised)} as Dovecot's anvil keeps them."""
@@ -116,20 +69,15 @@ def test_failed_webmail_logins_count_against_the_attacker_not_every_webmail_user
     assert "127.0.0.1/32" in trusted, trusted
     before = _penalties(host)
     since = journal_mark(host)
-    volume = _client_dir(edge, tmp_path)
+    volume = client_volume(edge.mail.target, tmp_path)
     network = container_network(edge.mail.name)
-    token = uuid.uuid4().hex[:8]
 
-    attacker = run_client(network, timeout=240, volumes=(volume,), script=ATTACK % {
-        "state": PORT_STATE, "address": edge.mail.target.address, "hostname": edge.mail.hostname,
-        "user": TARGET, "tries": maxretry, "token": token})
+    attacker = failed_logins(network, volume, edge.mail.target, TARGET, maxretry)
     try:
         assert attacker["replies"] and "logged-in" not in attacker["replies"], attacker
         assert all(r.startswith("refused-") for r in attacker["replies"][:maxretry - 1]), attacker
         # Right after the burst, another user elsewhere logs in through the webmail.
-        user = run_client(network, timeout=240, volumes=(volume,), script=LOGIN % {
-            "address": edge.mail.target.address, "hostname": edge.mail.hostname,
-            "user": USER, "password": edge.mail.password(USER)})
+        user = login_from_elsewhere(network, volume, edge.mail.target, USER, edge.mail.password(USER))
         assert user["ip"] != attacker["ip"], (user, attacker)
         assert user["login"] == 302 and user["inbox"], user
 
@@ -148,7 +96,7 @@ def test_failed_webmail_logins_count_against_the_attacker_not_every_webmail_user
                 break
             time.sleep(0.5)
         assert attacker["ip"] in status, status
-        assert attacker["after"] in ("refused", "filtered"), attacker  # banned on 443 too
+        assert attacker["after"][443] in ("refused", "filtered"), attacker  # banned on 443 too
 
         # Dovecot's auth penalty sits on the attacker; loopback's (if any) did not move, and the
         # user's address has none.

@@ -15,18 +15,15 @@ removed afterwards, over ManageSieve.
 from __future__ import annotations
 
 import email
-import email.header
-import shlex
-import time
 import uuid
 
 import pytest
 from selenium.webdriver.support.ui import Select
 
 from tests.helpers import browser
-from tests.helpers.lab import journal_mark
-from tests.helpers.mailclient import IMAPS, make_message, smtp_send
-from tests.helpers.managesieve import login as sieve_login
+from tests.helpers.lab import journal_lines, journal_mark
+from tests.helpers.mailclient import make_message, smtp_send
+from tests.helpers.managesieve import login as sieve_login, one_vacation_reply, vacation_replies
 
 USER = "luutru@gialai.gov.vn"
 SENDER = "nhan@partner.example"
@@ -53,38 +50,12 @@ def _open(driver, url: str) -> None:
     _ready(driver)
 
 
-def _replies(edge) -> list[email.message.Message]:
-    """The out-of-office replies of this run in SENDER's inbox at the partner (IMAPS, verified)."""
-    with IMAPS(edge.partner.target) as imap:
-        imap.login(SENDER, edge.partner.password(SENDER))
-        imap.select("INBOX", readonly=True)
-        _typ, data = imap.search(None, "SUBJECT", TOKEN)
-        found = []
-        for num in (data[0] or b"").split():
-            _typ, parts = imap.fetch(num, "(BODY.PEEK[HEADER])")
-            found.append(email.message_from_bytes(parts[0][1]))
-        imap.logout()
-    return found
-
-
-def _sieve_decision(edge, since: str, message_id: str, seconds: int = 120) -> list[str]:
-    """Dovecot's log lines about `message_id`, read again (bounded) until one names the vacation action."""
-    read = (f"journalctl -q --no-pager -o cat -u dovecot.service --since={shlex.quote(since)} "
-            f"| grep -F -- {shlex.quote(message_id)}")
-    edge.mail.host.run(f"timeout {seconds} sh -c {shlex.quote(f'until {read} | grep -qF vacation; do sleep 0.5; done')}")
-    return edge.mail.host.run(read).stdout.splitlines()
-
-
 def _send(edge, subject: str) -> email.message.Message:
     """SENDER writes to USER through the partner's submission (then the partner's MX to ours)."""
     msg = make_message(SENDER, [USER], subject, "Kính gửi chị, đề nghị phản hồi công văn trước thứ Năm.")
     assert smtp_send(edge.partner.target, msg, port=587, starttls=True,
                      login=(SENDER, edge.partner.password(SENDER))) == {}
     return msg
-
-
-def _decoded(value: str | None) -> str:
-    return str(email.header.make_header(email.header.decode_header(value or "")))
 
 
 @pytest.mark.control("SIEVE-06")
@@ -124,24 +95,18 @@ def test_an_out_of_office_reply_set_in_the_webmail_answers_a_sender_once(edge, d
         # The partner's colleague writes: exactly one reply reaches them.
         since = journal_mark(edge.mail.host)
         first = _send(edge, f"Công văn số 12/{TOKEN}: đề nghị phản hồi")
-        lines = _sieve_decision(edge, since, first["Message-ID"])
+        lines = journal_lines(edge.mail.host, since, first["Message-ID"], "vacation", seconds=120)
         assert any(f"sent vacation response to <{SENDER}>" in line for line in lines), lines
-        deadline = time.monotonic() + 120
-        while not (replies := _replies(edge)) and time.monotonic() < deadline:
-            time.sleep(1)
-        assert len(replies) == 1, [r["Subject"] for r in replies]
-        reply = replies[0]
-        assert _decoded(reply["Subject"]) == REPLY_SUBJECT, reply["Subject"]
-        assert USER in reply["From"] and reply["In-Reply-To"] == first["Message-ID"], dict(reply)
-        assert (reply["Auto-Submitted"] or "").startswith("auto-replied"), dict(reply)
+        reply = one_vacation_reply(edge.partner.target, SENDER, edge.partner.password(SENDER), TOKEN,
+                                   subject=REPLY_SUBJECT, away=USER, in_reply_to=first["Message-ID"], seconds=120)
 
         # Again within the period: Pigeonhole decides not to answer, and no second reply comes.
         second = _send(edge, f"Nhắc lại công văn số 12/{TOKEN}")
-        lines = _sieve_decision(edge, since, second["Message-ID"])
+        lines = journal_lines(edge.mail.host, since, second["Message-ID"], "vacation", seconds=120)
         decided = [line for line in lines if f"discarded duplicate vacation response to <{SENDER}>" in line]
         assert decided, lines
         lines = decided
-        assert len(_replies(edge)) == 1
+        assert len(vacation_replies(edge.partner.target, SENDER, edge.partner.password(SENDER), TOKEN)) == 1
         assert TOKEN not in edge.mail.host.run("postqueue -j").stdout  # nothing waiting to leave either
     finally:
         with sieve_login(edge.mail.target, USER, edge.mail.password(USER)) as sieve:
