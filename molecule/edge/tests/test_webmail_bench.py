@@ -13,7 +13,9 @@ from tests.helpers.lab import podman
 from tests.helpers.scanners import record
 from tests.helpers.webmail_bench import PAGE_SIZE, fill_folder, measure
 
-USER = "vanphong@gialai.gov.vn"  # an active lab account; its own folder, so no other test sees it
+# an active lab account that no test fails logins for (Roundcube refuses a login for a minute
+# after 3 failed ones, login_rate_limit); its own folder, so no other test sees it
+USER = "locnv@gialai.gov.vn"
 FOLDER = "Bench"
 MESSAGES = 300
 
