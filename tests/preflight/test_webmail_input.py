@@ -52,3 +52,10 @@ def test_a_wide_network_trusted_to_name_its_clients_is_refused(run_site):
     out = stopped_before_any_host(run_site({"dovecot_login_trusted_networks": ["127.0.0.1/32", "10.20.0.0/16"]},
                                            groups=WEBMAIL_HOST))
     assert ("dovecot_login_trusted_networks: '10.20.0.0/16' is wider than /24 (65536 addresses)" in out), out[-3000:]
+
+
+def test_an_imap_process_reuse_of_zero_is_refused(run_site):
+    """0 is "unlimited" to Dovecot 2.3 and invalid to 2.4: refused, with the range."""
+    out = stopped_before_any_host(run_site({"dovecot_imap_process_reuse": 0}, groups=WEBMAIL_HOST))
+    assert ("dovecot_imap_process_reuse (0) must be a whole number from 1 (a new imap process for every "
+            "session) to 10000" in out), out[-3000:]
