@@ -18,8 +18,8 @@ that window (a second run of a test within ten minutes does not add to the first
 from __future__ import annotations
 
 import datetime
-import json
 import re
+import shlex
 
 FORGET = """
 import sqlite3, sys
@@ -38,7 +38,7 @@ def forget(host, ip: str) -> None:
     host.run(f"fail2ban-client unban {ip}")
     dbfile = re.search(r"(/\S+\.sqlite3)", host.run("fail2ban-client get dbfile").stdout)
     assert dbfile, "fail2ban's database file not found"
-    left = host.run(f"python3 -c {json.dumps(FORGET)} {dbfile.group(1)} {ip}")
+    left = host.run(f"python3 -c {shlex.quote(FORGET)} {dbfile.group(1)} {ip}")
     assert left.rc == 0 and left.stdout.strip() == "0", (left.stdout, left.stderr)
 
 
