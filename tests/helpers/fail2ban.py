@@ -10,8 +10,11 @@ address podman hands out again) would then see a ban before its first refusal: r
 times in a row on one lab, F2B-04 did. `forget` unbans and deletes the address's ban
 history, so each test starts from the threshold it asserts.
 
-Failures that did not reach a ban are counted for findtime and no command clears them:
-`quiet_address` picks, among candidate addresses, one that no jail has counted within
+Failures that did not reach a ban are counted for findtime and no command clears them
+(nor one that arrives while the ban is being made: sshd's aggressive filter finds two lines
+per refused login, and the one after the threshold waits for the next run): a test judges
+the threshold on every failure counted within findtime before the ban (`counted_since`),
+and `quiet_address` picks, among candidate addresses, one that no jail has counted within
 that window (a second run of a test within ten minutes does not add to the first's).
 """
 
@@ -43,12 +46,14 @@ def forget(host, ip: str) -> None:
 
 
 def counted_since(log: str, now: datetime.datetime, seconds: int) -> dict[str, int]:
-    """{address: failures fail2ban found in the last `seconds`} from /var/log/fail2ban.log text,
-    `now` in the host's local time (the log's)."""
+    """{address: failures fail2ban found in the last `seconds` before `now`} from
+    /var/log/fail2ban.log text (lines after `now` are not counted), `now` in the host's local
+    time (the log's)."""
     counts: dict[str, int] = {}
-    for stamp, ip in re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ .*\] Found (\S+?),? ", log, re.M):
+    # the filter's lines only: the observer's "Found <ip>, bad" repeats one of them
+    for stamp, ip in re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.filter .*\] Found (\S+) - ", log, re.M):
         when = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
-        if (now - when).total_seconds() <= seconds:
+        if 0 <= (now - when).total_seconds() <= seconds:
             counts[ip] = counts.get(ip, 0) + 1
     return counts
 
@@ -59,3 +64,8 @@ def quiet_address(host, candidates: list[str], seconds: int) -> str:
     now = datetime.datetime.strptime(host.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip(), "%Y-%m-%d %H:%M:%S")
     counts = counted_since(host.run("cat /var/log/fail2ban.log").stdout, now, seconds)
     return min(candidates, key=lambda ip: (counts.get(ip, 0), candidates.index(ip)))
+
+
+def stamp(line: str) -> datetime.datetime:
+    """The time of a /var/log/fail2ban.log line (the host's local time)."""
+    return datetime.datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
