@@ -142,7 +142,24 @@ def test_the_scenarios_that_import_the_audit_run_every_one_of_its_checks(collect
     importers = [suite for suite in runs if suite.startswith("molecule/") and cat.imports_audit(ROOT / suite)]
     assert {"molecule/default/tests", "molecule/edge/tests"} <= set(importers), importers
     got = {item["key"][1] for suite in importers for item in collected[suite]["items"]}
+    # A check a scenario leaves to its audit run is proven there by a collected test that
+    # reads the audit run's verdicts (molecule/default/tests/test_audit.py).
+    left = _left_to_the_audit_run()
+    assert left and set(left.values()) <= names, left
+    reader = "test_the_audit_run_proves_the_checks_left_to_it"
+    readers = [item for item in collected["molecule/default/tests"]["items"] if item["key"][1] == reader]
+    assert readers and all(set(left) <= set(item["controls"]) for item in readers), readers
+    got |= set(left.values())
     assert names - got == set(), f"no scenario collects these checks of tests/audit: {sorted(names - got)}"
+
+
+def _left_to_the_audit_run() -> dict[str, str]:
+    """LEFT_TO_THE_AUDIT_RUN of molecule/default/tests/test_audit.py, read without importing it."""
+    tree = ast.parse((ROOT / "molecule" / "default" / "tests" / "test_audit.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "LEFT_TO_THE_AUDIT_RUN" for t in node.targets):
+            return ast.literal_eval(node.value)
+    return {}
 
 
 def _audit_hostvars_keys() -> set[str]:
