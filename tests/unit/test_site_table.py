@@ -70,8 +70,9 @@ def test_what_the_filter_gives():
     table = _site_roles()
     assert mail_site_host_roles(table, []) == []
     assert mail_site_host_roles(table, ["mail_backup"]) == [
-        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "backup_server"]
-    store = ["mail", "base", "tls", "hardening", "ssh", "fail2ban", "firewall", "backup_client", "dovecot"]
+        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "backup_server", "metrics"]
+    store = ["mail", "base", "tls", "hardening", "ssh", "fail2ban", "firewall", "backup_client", "dovecot",
+             "metrics"]
     assert mail_site_host_roles(table, ["mail_store"]) == store
     # the table's enabled is a template; as the play templates it with backups off:
     off = [dict(row, enabled=False) if "enabled" in row else row for row in table]
