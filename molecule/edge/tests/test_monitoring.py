@@ -79,6 +79,10 @@ def test_prometheus_scrapes_every_exporter_of_both_hosts(edge):
     # the Postfix exporter reads the queue (showq): the deferred queue is a series it reports
     metrics = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9154/metrics")
     assert 'postfix_showq_message_age_seconds_count{queue="deferred"}' in metrics
+    assert 'postfix_up{path="/var/spool/postfix/public/showq"} 1' in metrics
+    # its log counters move (it reads /var/log/mail.log): at least mail-metrics' own STARTTLS probes of 25
+    connects = [line for line in metrics.splitlines() if line.startswith("postfix_smtpd_connects_total ")]
+    assert connects and float(connects[0].split()[1]) > 0, connects
 
 
 @pytest.mark.control("MON-02")
@@ -130,7 +134,7 @@ def test_rules_are_loaded_and_pass_their_tests_and_a_broken_rule_fails(edge):
     assert any(a["labels"]["alertname"] == "Watchdog" and a["state"] == "firing" for a in alerts)
 
 
-PROBE = """import json, socket, sys
+PROBE = """import json, socket, sys  # each port at once, 3 s to answer
 address = sys.argv[1]
 def state(port):
     s = socket.socket(); s.settimeout(3)
@@ -142,7 +146,9 @@ def state(port):
         return "refused"
     finally:
         s.close()
-print(json.dumps({p: state(int(p)) for p in sys.argv[2:]}))
+from concurrent.futures import ThreadPoolExecutor
+with ThreadPoolExecutor(len(sys.argv) - 2) as pool:
+    print(json.dumps(dict(zip(sys.argv[2:], pool.map(lambda p: state(int(p)), sys.argv[2:])))))
 """
 
 
