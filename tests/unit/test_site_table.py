@@ -80,7 +80,9 @@ def test_what_the_filter_gives():
     # the metrics role's enabled, as the play templates it without a monitor host in the inventory
     bare = [dict(row, enabled=False) if row["name"] == "metrics" else row for row in table]
     assert "metrics" not in mail_site_host_roles(bare, ["mail_store"])
-    assert mail_site_host_roles(table, ["mail_monitor"]) == ["monitoring"]
+    # a monitor host of its own is hardened like every host, and runs no mail role
+    assert mail_site_host_roles(table, ["mail_monitor"]) == [
+        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "monitoring"]
     store = mail_site_host_roles([{"name": "a", "groups": ["mail_store"]},
                                   {"name": "b", "groups": ["mail_store"], "enabled": False},
                                   {"name": "c", "groups": ["mail_mx"]},
