@@ -87,6 +87,10 @@ def test_prometheus_scrapes_every_exporter_of_both_hosts(edge):
 
 @pytest.mark.control("MON-02")
 def test_the_node_exporter_reports_the_mail_units_and_mail_metrics(edge):
+    # a run of mail-metrics now (a oneshot: start returns when it has written its file), not the one
+    # the timer made during the converge, while the services' restarts were still pending
+    run = edge.mail.host.run("systemctl start mail-metrics.service")
+    assert run.rc == 0, run.stderr
     metrics = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9100/metrics")
     for unit in ("postfix.service", "dovecot.service", "clamav-daemon.service", "clamav-milter.service",
                  "opendkim.service", "opendmarc.service", "fail2ban.service", "postfix-ratelimit.service"):
@@ -106,7 +110,7 @@ def test_the_node_exporter_reports_the_mail_units_and_mail_metrics(edge):
     stamp = calendar_gm(end.strip().split("=", 1)[1])
     for port in (25, 465, 587, 143, 993, 4190, 443):
         assert float(lines[f'mail_tls_certificate_expiry_timestamp_seconds{{port="{port}"}}']) == stamp, port
-    assert time.time() - float(lines["mail_metrics_last_run_timestamp_seconds"]) < 600
+    assert time.time() - float(lines["mail_metrics_last_run_timestamp_seconds"]) < 120
 
 
 def calendar_gm(text: str) -> float:
