@@ -111,6 +111,11 @@ build_mail() {
     printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sed -e "s/#.*//" /tmp/mail-packages.txt) >/dev/null
+    # Monitoring runs only where its roles put it (metrics: with a monitor host in the
+    # inventory; monitoring: mail_monitor), which enable it themselves: not at every boot.
+    for unit in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postfix-exporter; do
+      systemctl disable "$unit" >/dev/null 2>&1 || true
+    done
     rm -f /usr/sbin/policy-rc.d; apt-get clean; rm -rf /var/lib/apt/lists/*
   ' > "/var/tmp/$name.log" 2>&1 || { tail -20 "/var/tmp/$name.log"; rm -f "/var/tmp/$name.log"; return 1; }
   rm -f "/var/tmp/$name.log"

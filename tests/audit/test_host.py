@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # 22: sshd for the administrators (the firewall admits only firewall_admin_networks)
 ALLOWED_TCP = {22, 25, 465, 587, 143, 993, 4190}
 # a mail_webmail host (roles/webmail) also serves HTTPS and the redirect on 80
 WEBMAIL_TCP = {80, 443}
+# the metrics role's exporters (node, Postfix), when the inventory has a monitor host: they
+# may listen only if the firewall opens them to named sources, never to everyone
+METRICS_TCP = {9100, 9154}
 
 
 @pytest.mark.control("CFG-02")
@@ -20,7 +25,14 @@ def test_only_mail_ports_listen_outside_loopback(mail):
         if addr.startswith("127.") or addr in ("[::1]",):
             continue
         ports.add(int(port))
-    assert ports == ALLOWED_TCP | (WEBMAIL_TCP if "mail_webmail" in mail.groups else set()), ports
+    metrics = ports & METRICS_TCP
+    if metrics:
+        ruleset = mail.host.run("nft list table inet mail_filter").stdout
+        assert "dport" in ruleset, "the firewall's ruleset could not be read"
+        for line in ruleset.splitlines():
+            if "dport" in line and "accept" in line and "saddr" not in line:
+                assert not {int(p) for p in re.findall(r"\b(\d+)\b", line.split("dport", 1)[1])} & metrics, line
+    assert ports - metrics == ALLOWED_TCP | (WEBMAIL_TCP if "mail_webmail" in mail.groups else set()), ports
 
 
 @pytest.mark.control("TLS-03")

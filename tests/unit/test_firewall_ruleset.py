@@ -137,3 +137,16 @@ def test_ruleset_names_the_rule_it_cannot_split(rules, message):
     with pytest.raises(AnsibleFilterError) as error:
         mail_firewall_ruleset(rules, GROUPS, {"store1": ["10.30.0.11"]})
     assert str(error.value) == message
+
+
+@pytest.mark.control("MON-04")
+def test_the_metrics_role_rules_admit_the_monitor_hosts_only():
+    """site.yml hands the metrics role's metrics_firewall_rules to the firewall as firewall_role_rules."""
+    groups = dict(GROUPS, mail_monitor=["mx1"])
+    rule = {"port": [9100, 9154], "source_groups": ["mail_monitor"], "comment": "metrics exporters"}
+    ruleset = render(["mail_store"], groups=groups, firewall_role_rules=[rule])
+    assert "ip saddr { 10.30.0.5 } tcp dport { 9100, 9154 } accept" in ruleset
+    assert 9100 not in open_ports(ruleset) and 9154 not in open_ports(ruleset)
+    # no monitor host in the inventory: the exporters are open to nobody
+    nobody = render(["mail_store"], firewall_role_rules=[rule])
+    assert "dport { 9100, 9154 }" not in nobody and "no source address, nothing opened" in nobody

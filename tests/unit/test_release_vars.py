@@ -24,7 +24,7 @@ def _entry_points(role: str) -> list[str]:
 
 
 def test_the_roles_with_release_files():
-    assert sorted(set(RELEASE_ROLES)) == ["dovecot", "hardening", "postfix", "ssh", "webmail"]
+    assert sorted(set(RELEASE_ROLES)) == ["dovecot", "hardening", "metrics", "postfix", "ssh", "webmail"]
 
 
 @pytest.mark.parametrize("role", sorted(set(RELEASE_ROLES)))

@@ -70,12 +70,19 @@ def test_what_the_filter_gives():
     table = _site_roles()
     assert mail_site_host_roles(table, []) == []
     assert mail_site_host_roles(table, ["mail_backup"]) == [
-        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "backup_server"]
-    store = ["mail", "base", "tls", "hardening", "ssh", "fail2ban", "firewall", "backup_client", "dovecot"]
+        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "backup_server", "metrics"]
+    store = ["mail", "base", "tls", "hardening", "ssh", "fail2ban", "firewall", "backup_client", "dovecot",
+             "metrics"]
     assert mail_site_host_roles(table, ["mail_store"]) == store
     # the table's enabled is a template; as the play templates it with backups off:
-    off = [dict(row, enabled=False) if "enabled" in row else row for row in table]
+    off = [dict(row, enabled=False) if row["name"] == "backup_client" else row for row in table]
     assert mail_site_host_roles(off, ["mail_store"]) == [r for r in store if r != "backup_client"]
+    # the metrics role's enabled, as the play templates it without a monitor host in the inventory
+    bare = [dict(row, enabled=False) if row["name"] == "metrics" else row for row in table]
+    assert "metrics" not in mail_site_host_roles(bare, ["mail_store"])
+    # a monitor host of its own is hardened like every host, and runs no mail role
+    assert mail_site_host_roles(table, ["mail_monitor"]) == [
+        "mail", "base", "hardening", "ssh", "fail2ban", "firewall", "monitoring"]
     store = mail_site_host_roles([{"name": "a", "groups": ["mail_store"]},
                                   {"name": "b", "groups": ["mail_store"], "enabled": False},
                                   {"name": "c", "groups": ["mail_mx"]},

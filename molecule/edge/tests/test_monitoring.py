@@ -1,0 +1,215 @@
+"""Metrics and alerts (issue #21, controls MON-01…07): the metrics role on both mail hosts, the
+monitoring role on ours (mail_monitor).
+
+Prometheus on our host scrapes every exporter of both hosts (node exporter with the mail units and
+mail-metrics' textfile, the Postfix exporter) and has the rules loaded; the rules pass their own
+tests (promtool test rules) and a broken rule does not; the exporters answer the monitor host and
+no one else (the partner, an outside host to us, gets no connection). End to end: clamd stopped on
+our host → MailServiceDown for clamav-daemon.service reaches the webhook on the DNS host (the lab
+shortens `for:` to 10 s through monitoring_service_down_for) → clamd started → the alert arrives
+resolved. Every wait is a bounded poll on what the server says.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+import pytest
+
+PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback of the monitor host)
+RULES = "/etc/prometheus/rules/mail.rules.yml"
+WEBHOOK_LOG = "/var/lib/edge-webhook/alerts.jsonl"  # converge.yml's receiver on the DNS host
+EXPORTERS = {9100: "node", 9154: "postfix"}
+ALERTS = ["MailServiceDown", "MailExporterDown", "MailQueueDeferred", "MailSignaturesOld", "MailSignaturesTooOld",
+          "MailBackupOld", "MailBackupCheckFailed", "MailCertificateExpiring", "MailDiskFull", "MailDiskFilling",
+          "MailAuthFailures", "MailTextfileStale", "MailTextfileBroken", "Watchdog"]
+
+# Copy a rules file with MailQueueDeferred's threshold ten times higher (and one more).
+BREAK = """import re, sys
+text = open(sys.argv[1]).read()
+new = re.sub(r'(queue="deferred"[}]\\) > )([0-9]+)', lambda m: m.group(1) + str(int(m.group(2)) * 10 + 1), text)
+assert new != text
+open(sys.argv[2], "w").write(new)
+"""
+FETCH = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+
+
+def fetch(host, url: str) -> str:
+    """GET url from inside host (the monitor host reaches its own loopback and the exporters)."""
+    result = host.run(f"python3 -c {shlex.quote(FETCH)} {shlex.quote(url)}")
+    assert result.rc == 0, f"{url}: {result.stderr}"
+    return result.stdout
+
+
+def api(host, path: str):
+    data = json.loads(fetch(host, PROMETHEUS + path))
+    assert data["status"] == "success", data
+    return data["data"]
+
+
+def poll(what, probe, timeout: float, step: float = 2.0):
+    """probe() until it returns something true, at most `timeout` seconds; then fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = probe()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not seen within {timeout:.0f} s")
+        time.sleep(step)
+
+
+def address(host) -> str:
+    return host.run("hostname -I").stdout.split()[0]
+
+
+@pytest.mark.control("MON-01")
+def test_prometheus_scrapes_every_exporter_of_both_hosts(edge):
+    expected = {(job, name) for name in (edge.mail.name, edge.partner.name) for job in EXPORTERS.values()}
+
+    def targets():
+        active = api(edge.mail.host, "/api/v1/targets?state=active")["activeTargets"]
+        seen = {(t["labels"]["job"], t["labels"].get("host")): t["health"] for t in active}
+        return seen if all(seen.get(key) == "up" for key in expected) else None
+
+    seen = poll(f"every exporter up ({sorted(expected)})", targets, timeout=90)
+    assert expected <= set(seen), seen
+    # the Postfix exporter reads the queue (showq): the deferred queue is a series it reports
+    metrics = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9154/metrics")
+    assert 'postfix_showq_message_age_seconds_count{queue="deferred"}' in metrics
+    assert 'postfix_up{path="/var/spool/postfix/public/showq"} 1' in metrics
+    # its log counters move (it reads /var/log/mail.log): at least mail-metrics' own STARTTLS probes of 25
+    connects = [line for line in metrics.splitlines() if line.startswith("postfix_smtpd_connects_total ")]
+    assert connects and float(connects[0].split()[1]) > 0, connects
+
+
+@pytest.mark.control("MON-02")
+def test_the_node_exporter_reports_the_mail_units_and_mail_metrics(edge):
+    # a run of mail-metrics now (a oneshot: start returns when it has written its file), not the one
+    # the timer made during the converge, while the services' restarts were still pending
+    run = edge.mail.host.run("systemctl start mail-metrics.service")
+    assert run.rc == 0, run.stderr
+    metrics = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9100/metrics")
+    for unit in ("postfix.service", "dovecot.service", "clamav-daemon.service", "clamav-milter.service",
+                 "opendkim.service", "opendmarc.service", "fail2ban.service", "postfix-ratelimit.service"):
+        assert f'node_systemd_unit_state{{name="{unit}",state="active",type=' in metrics, unit
+    assert 'name="ssh.service"' not in metrics  # only the mail units
+    assert 'name="postfix@-.service"' not in metrics  # Debian 13 runs Postfix as postfix.service
+    lines = dict(line.rsplit(" ", 1) for line in metrics.splitlines() if line.startswith("mail_"))
+    assert lines["mail_clamav_up"] == "1"  # clamd answered VERSION on its socket
+    # the database date is VERSION's third field; the lab's local signatures (no daily database) carry none
+    assert float(lines.get("mail_clamav_database_timestamp_seconds", "1")) > 0
+    assert lines["mail_fail2ban_up"] == "1"
+    assert any(k.startswith("mail_fail2ban_failed_total{jail=") for k in lines), lines
+    broken = {k: v for k, v in lines.items() if k.startswith("mail_metrics_collector_ok") and v != "1"}
+    assert not broken, broken
+    # the certificate each TLS port shows is the host's, expiry as openssl reads it from the file
+    end = edge.mail.host.run("openssl x509 -noout -enddate -in /etc/ssl/mail/fullchain.pem").stdout
+    stamp = calendar_gm(end.strip().split("=", 1)[1])
+    for port in (25, 465, 587, 143, 993, 4190, 443):
+        assert float(lines[f'mail_tls_certificate_expiry_timestamp_seconds{{port="{port}"}}']) == stamp, port
+    assert time.time() - float(lines["mail_metrics_last_run_timestamp_seconds"]) < 120
+
+
+def calendar_gm(text: str) -> float:
+    import calendar
+    return float(calendar.timegm(time.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y %Z")))
+
+
+@pytest.mark.control("MON-03")
+def test_rules_are_loaded_and_pass_their_tests_and_a_broken_rule_fails(edge):
+    groups = api(edge.mail.host, "/api/v1/rules")["groups"]
+    names = [r["name"] for g in groups if g["name"] == "mail" for r in g["rules"]]
+    assert names == ALERTS
+    down = next(r for g in groups for r in g["rules"] if r["name"] == "MailServiceDown")
+    assert down["duration"] == 10  # the lab's monitoring_service_down_for, not the rules file's own
+    run = edge.mail.host.run(f"/usr/local/sbin/mail-rules-check {RULES}")
+    assert run.rc == 0 and "SUCCESS" in run.stdout, run.stdout + run.stderr
+    # the same check on a rules file whose deferred-queue threshold is wrong: that rule's test fails
+    broken = edge.mail.host.run(f"python3 -c {shlex.quote(BREAK)} {RULES} /tmp/broken.rules.yml"
+                                " && /usr/local/sbin/mail-rules-check /tmp/broken.rules.yml; rc=$?;"
+                                " rm -f /tmp/broken.rules.yml; exit $rc")
+    assert broken.rc != 0 and "MailQueueDeferred" in broken.stdout + broken.stderr, broken.stdout
+    check = edge.mail.host.run("amtool check-config /etc/prometheus/alertmanager.yml")
+    assert check.rc == 0 and "SUCCESS" in check.stdout, check.stdout + check.stderr
+    alerts = api(edge.mail.host, "/api/v1/alerts")["alerts"]
+    assert any(a["labels"]["alertname"] == "Watchdog" and a["state"] == "firing" for a in alerts)
+
+
+PROBE = """import json, socket, sys  # each port at once, 3 s to answer
+address = sys.argv[1]
+def state(port):
+    s = socket.socket(); s.settimeout(3)
+    try:
+        s.connect((address, port)); return "open"
+    except socket.timeout:
+        return "filtered"
+    except OSError:
+        return "refused"
+    finally:
+        s.close()
+from concurrent.futures import ThreadPoolExecutor
+with ThreadPoolExecutor(len(sys.argv) - 2) as pool:
+    print(json.dumps(dict(zip(sys.argv[2:], pool.map(lambda p: state(int(p)), sys.argv[2:])))))
+"""
+
+
+@pytest.mark.control("MON-04")
+def test_exporters_answer_the_monitor_host_only(edge):
+    ours = address(edge.mail.host)
+    # from the partner (an outside host to ours): no exporter, no Prometheus, no Alertmanager
+    run = edge.partner.host.run(f"python3 -c {shlex.quote(PROBE)} {ours} 9100 9154 9090 9093")
+    assert run.rc == 0, run.stderr
+    states = json.loads(run.stdout)
+    assert all(state != "open" for state in states.values()), states
+    # the monitor host (ours) reaches the partner's exporters through the partner's firewall
+    partner = address(edge.partner.host)
+    for port, job in EXPORTERS.items():
+        assert "# TYPE" in fetch(edge.mail.host, f"http://{partner}:{port}/metrics"), job
+    # and the partner's own ports 25 stay open to it: the probe above is not a blanket block
+    assert json.loads(edge.partner.host.run(f"python3 -c {shlex.quote(PROBE)} {ours} 25").stdout)["25"] == "open"
+
+
+def _notifications(edge):
+    text = edge.dns.host.run(f"cat {WEBHOOK_LOG} 2>/dev/null").stdout
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _clamd_alert(edge, status: str, since: str):
+    """The webhook's MailServiceDown alert for our clamd in `status`, started at or after `since`."""
+    for note in _notifications(edge):
+        for alert in note.get("alerts", []):
+            labels = alert["labels"]
+            if (labels.get("alertname") == "MailServiceDown" and labels.get("name") == "clamav-daemon.service"
+                    and labels.get("host") == edge.mail.name and alert["status"] == status
+                    and alert["startsAt"] >= since):
+                return alert
+    return None
+
+
+@pytest.mark.control("MON-05")
+@pytest.mark.exclusive
+def test_clamd_stopped_alert_reaches_the_webhook_and_resolves(edge):
+    host = edge.mail.host
+    # Prometheus' view of clamd is "up" before we stop it (no stale alert is mistaken for ours)
+    poll("clamd active in Prometheus", lambda: [r for r in api(
+        host, "/api/v1/query?query=" + "node_systemd_unit_state%7Bname%3D%22clamav-daemon.service%22%2Cstate%3D%22active%22%7D")["result"]
+        if r["value"][1] == "1"], timeout=60)
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    assert host.run("systemctl stop clamav-daemon").rc == 0
+    try:
+        started = time.monotonic()
+        firing = poll("MailServiceDown (clamd) firing at the webhook", lambda: _clamd_alert(edge, "firing", since),
+                      timeout=150)
+        print(f"MailServiceDown firing at the webhook {time.monotonic() - started:.0f} s after clamd stopped")
+        assert firing["labels"]["severity"] == "critical"
+    finally:
+        assert host.run("systemctl start clamav-daemon").rc == 0
+    started = time.monotonic()
+    resolved = poll("MailServiceDown (clamd) resolved at the webhook", lambda: _clamd_alert(edge, "resolved", since),
+                    timeout=150)
+    print(f"resolved at the webhook {time.monotonic() - started:.0f} s after clamd started")
+    assert resolved["endsAt"] >= firing["startsAt"]
+    assert host.run("systemctl is-active clamav-daemon").stdout.strip() == "active"

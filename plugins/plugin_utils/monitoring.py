@@ -1,0 +1,88 @@
+"""Prometheus scrape targets from the inventory (roles/monitoring, roles/metrics).
+
+Pure functions, no Ansible import but AnsibleFilterError; the filter ``mail_metrics_scrape_configs``
+(plugins/filter/mail_metrics_scrape_configs.py) wraps ``mail_metrics_scrape_configs``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+
+def _is_ip(value) -> bool:
+    try:
+        ipaddress.ip_address(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def metrics_address(host: str, hv: Mapping) -> str:
+    """The address the monitor host scrapes ``host`` at, the one the firewall admits it from too:
+    ``metrics_scrape_address``, else ``firewall_address`` (the first of a list), else
+    ``ansible_host`` if it is an IP address, else the host's default IPv4 (then IPv6) address
+    from this run's facts. None of them: an error naming the host."""
+    for key in ("metrics_scrape_address", "firewall_address"):
+        value = hv.get(key)
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value:
+            return str(value)
+    if _is_ip(hv.get("ansible_host", "")):
+        return str(hv["ansible_host"])
+    facts = hv.get("ansible_facts") or {}
+    for key in ("default_ipv4", "default_ipv6"):
+        address = (facts.get(key) or {}).get("address")
+        if address:
+            return str(address)
+    raise AnsibleFilterError(
+        f"monitoring: no address to scrape host {host!r}: set metrics_scrape_address for it, give it an IP "
+        "ansible_host, or run it in this play (its facts give its default address)")
+
+
+def _target(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__site_host_roles") -> list[dict]:
+    """Prometheus ``scrape_configs`` for the exporters the ``hosts`` run.
+
+    ``exporters`` is a list of ``{job, port, roles}``: the job scrapes ``port`` on every host whose
+    roles (``hostvars[host][roles_key]``, the roles site.yml's table runs there) include one of
+    ``roles``. One static config per host, labelled ``host: <inventory name>``, hosts in the given
+    order, each once. A job with no host is left out. A host without its roles (not in this run,
+    e.g. under --limit) or without an address stops with an error naming it.
+    """
+    if not isinstance(exporters, (list, tuple)):
+        raise AnsibleFilterError("monitoring: the exporters must be a list of {job, port, roles}")
+    seen, ordered = set(), []
+    for host in hosts or []:
+        if host not in seen:
+            seen.add(host)
+            ordered.append(host)
+    configs = []
+    for exporter in exporters:
+        if not isinstance(exporter, Mapping) or not exporter.get("job") or not exporter.get("roles"):
+            raise AnsibleFilterError(f"monitoring: exporter {exporter!r} needs a job, a port and roles")
+        try:
+            port = int(exporter["port"])
+        except (KeyError, TypeError, ValueError):
+            raise AnsibleFilterError(f"monitoring: exporter {exporter['job']!r}: port must be 1-65535") from None
+        if not 1 <= port <= 65535:
+            raise AnsibleFilterError(f"monitoring: exporter {exporter['job']!r}: port must be 1-65535, not {port}")
+        static = []
+        for host in ordered:
+            hv = hostvars.get(host)
+            if hv is None or roles_key not in hv:
+                raise AnsibleFilterError(
+                    f"monitoring: host {host!r} is not in this run (its roles are unknown): the monitor "
+                    "host's scrape targets need every mail host in the run (no --limit that leaves it out)")
+            if not set(hv[roles_key] or []) & set(exporter["roles"]):
+                continue
+            static.append({"targets": [_target(metrics_address(host, hv), port)], "labels": {"host": host}})
+        if static:
+            configs.append({"job_name": str(exporter["job"]), "static_configs": static})
+    return configs

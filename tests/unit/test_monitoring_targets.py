@@ -1,0 +1,57 @@
+"""The monitor host's scrape targets from the inventory (plugins/plugin_utils/monitoring.py, roles/monitoring)."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.gialai.mail.plugins.plugin_utils.monitoring import mail_metrics_scrape_configs
+
+EXPORTERS = [{"job": "node", "port": 9100, "roles": ["metrics"]}, {"job": "postfix", "port": 9154, "roles": ["postfix"]}]
+
+
+def hv(roles, **extra):
+    return {"__site_host_roles": roles, **extra}
+
+
+HOSTVARS = {
+    "mx1": hv(["base", "postfix", "metrics"], ansible_facts={"default_ipv4": {"address": "10.0.0.5"}}),
+    "store1": hv(["base", "dovecot", "metrics"], ansible_host="10.0.0.6"),
+    "backup1": hv(["base", "metrics"], firewall_address=["2001:db8::7", "10.0.0.7"]),
+    "old": hv(["base", "postfix"], ansible_host="10.0.0.9"),  # metrics switched off there
+    "named": hv(["metrics"], ansible_host="store9.example", metrics_scrape_address="10.0.0.10"),
+}
+
+
+@pytest.mark.control("MON-01")
+def test_node_exporter_on_every_metrics_host_and_postfix_where_postfix_runs():
+    configs = mail_metrics_scrape_configs(HOSTVARS, ["mx1", "store1", "backup1", "old", "named", "mx1"], EXPORTERS)
+    assert configs == [
+        {"job_name": "node", "static_configs": [
+            {"targets": ["10.0.0.5:9100"], "labels": {"host": "mx1"}},
+            {"targets": ["10.0.0.6:9100"], "labels": {"host": "store1"}},
+            {"targets": ["[2001:db8::7]:9100"], "labels": {"host": "backup1"}},
+            {"targets": ["10.0.0.10:9100"], "labels": {"host": "named"}}]},
+        {"job_name": "postfix", "static_configs": [
+            {"targets": ["10.0.0.5:9154"], "labels": {"host": "mx1"}},
+            {"targets": ["10.0.0.9:9154"], "labels": {"host": "old"}}]},
+    ]
+
+
+def test_a_job_without_hosts_is_left_out():
+    assert mail_metrics_scrape_configs(HOSTVARS, ["store1"], EXPORTERS) == [
+        {"job_name": "node", "static_configs": [{"targets": ["10.0.0.6:9100"], "labels": {"host": "store1"}}]}]
+    assert mail_metrics_scrape_configs(HOSTVARS, [], EXPORTERS) == []
+
+
+@pytest.mark.parametrize("hostvars, hosts, exporters, error", [
+    ({"a": {}}, ["a"], EXPORTERS, "host 'a' is not in this run"),
+    ({}, ["gone"], EXPORTERS, "host 'gone' is not in this run"),
+    ({"a": hv(["metrics"], ansible_host="a.example")}, ["a"], EXPORTERS, "no address to scrape host 'a'"),
+    (HOSTVARS, ["mx1"], [{"job": "node", "port": 0, "roles": ["metrics"]}], "port must be 1-65535, not 0"),
+    (HOSTVARS, ["mx1"], [{"job": "node", "port": "x", "roles": ["metrics"]}], "'node': port must be 1-65535"),
+    (HOSTVARS, ["mx1"], [{"job": "node", "port": 9100}], "needs a job, a port and roles"),
+    (HOSTVARS, ["mx1"], "node", "must be a list"),
+])
+def test_bad_input_is_named(hostvars, hosts, exporters, error):
+    with pytest.raises(AnsibleFilterError, match=error.replace("(", r"\(")):
+        mail_metrics_scrape_configs(hostvars, hosts, exporters)
