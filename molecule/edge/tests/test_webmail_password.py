@@ -27,6 +27,7 @@ from tests.helpers import browser
 from tests.helpers.lab import changed_counts, run_site
 from tests.helpers.mail_password import change_password
 from tests.helpers.mailclient import IMAPS, imap_closed_by_server, imap_idle
+from tests.helpers.webmail import Browser, logged_in
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from test_webmail_browser import Webmail  # noqa: E402  (the same page objects as the browser tests)
@@ -106,6 +107,11 @@ def test_the_server_refuses_a_weak_password_with_the_policys_message_and_a_wrong
 def test_a_user_changes_their_password_in_the_browser_and_their_other_sessions_end(edge, webmail):
     old = edge.mail.password(USER)
     phone = imap_idle(edge.mail.target, USER, old)  # another session of the user, open before the change
+    # and another webmail session (another browser, over HTTPS), logged in before the change
+    target = edge.mail.target
+    other = Browser(target.address, target.hostname, target.tls_context())
+    assert other.login(USER, old).status == 302
+    assert logged_in(other.get("/?_task=addressbook").body)
     driver = webmail.driver
     driver.delete_all_cookies()
     webmail.submit_login(USER, old)
@@ -136,6 +142,10 @@ def test_a_user_changes_their_password_in_the_browser_and_their_other_sessions_e
     # the session opened with the old password has been ended by the server
     closed = imap_closed_by_server(phone, timeout=30)
     assert closed is not None, "the IMAP session opened before the change is still open"
+    # the other webmail session is over: even the address book (no IMAP) gives the login page
+    ended = other.get("/?_task=addressbook")
+    assert not logged_in(ended.body), (ended.status, ended.body[:500])
+    assert 'id="rcmloginuser"' in other.get("/?_task=addressbook").body
     # this browser session goes on with the new password (Roundcube keeps it)
     webmail.open("?_task=mail&_mbox=INBOX")
     browser.present(driver, "#taskmenu a.logout")
