@@ -456,7 +456,7 @@ def test_webmail_contact_and_identity_made_before_the_backup_and_copied_while_ro
 # does) before the backup; from here on the lab fixture's password for it is the new one, which every
 # later login uses (the inventory's stays in /etc/dovecot/users: inventory_password).
 OWN_PASSWORD_USER = SUBUNIT
-OWN_PASSWORD = "LuuTru#Sau-SaoLuu27"
+OWN_PASSWORD = "Ho-So#Sau-SaoLuu27"
 OWN_PASSWORD_FILE = "/var/lib/mail-password/users"
 
 
