@@ -85,7 +85,8 @@ molecule: images
 	scripts/molecule-all.sh $(SCENARIOS)
 
 ## The benchmark (figures, no verdict): both strategies side by side, the apt floor,
-## antivirus throughput, accounts at scale, clamd's load time and memory with a
+## antivirus throughput, webmail latency (login, an inbox of 5,000, 1 and 20 sessions),
+## accounts at scale, clamd's load time and memory with a
 ## database the size of the official one. bench-short (in make test): one converge
 ## and one idle re-run, so the benchmark cannot break unnoticed.
 bench: images

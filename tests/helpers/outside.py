@@ -78,7 +78,10 @@ def admin_key() -> str:
 
 
 def ssh(address: str, *command: str, user: str = LAB_ADMIN, key: str | None = None,
-        options: tuple[str, ...] = (), timeout: int = 30) -> subprocess.CompletedProcess:
+        options: tuple[str, ...] = (), timeout: int = 90) -> subprocess.CompletedProcess:
+    """ssh from the controller. The timeout outlasts the server's longest wait for an
+    unauthenticated client (LoginGraceTime, 30 s: roles/ssh) with room for a loaded machine:
+    at 30 s it tied with it, and a key exchange at load 20 once lost (issue #17)."""
     cmd = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
            "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", *options]
     if key:

@@ -39,6 +39,8 @@ TESTSSL_SECTIONS = {
     "vulnerabilities (-U)": ["heartbleed", "CCS", "ROBOT", "secure_renego", "CRIME_TLS", "POODLE_SSL",
                              "fallback_SCSV", "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13", "RC4"],
 }
+# On an HTTPS port testssl.sh also asks the page for HTTP compression (BREACH, part of -U).
+TESTSSL_HTTP_SECTIONS = {"HTTP compression (BREACH, -U)": ["BREACH"]}
 # Sections whose verdict must be a definite one (not a WARN such as "couldn't be tested").
 TESTSSL_DEFINITE = ("protocols (-p)", "cipher categories (-s)", "forward secrecy (-f)")
 # testssl.sh's exit status (man testssl, EXIT STATUS): 0 or 1+n (n ambiguous results or errors
@@ -48,8 +50,9 @@ TESTSSL_DEFINITE = ("protocols (-p)", "cipher categories (-s)", "forward secrecy
 TESTSSL_ERR_MIN = 242
 
 
-def incomplete_testssl(returncode: int, findings: list, port: int) -> list[str]:
-    """What is missing from one testssl.sh run against `port` (its --jsonfile, parsed)."""
+def incomplete_testssl(returncode: int, findings: list, port: int, http: bool = False) -> list[str]:
+    """What is missing from one testssl.sh run against `port` (its --jsonfile, parsed).
+    http: the port serves HTTPS, so the BREACH check must be there too, with a verdict."""
     problems = []
     if returncode >= TESTSSL_ERR_MIN:
         problems.append(f"testssl.sh aborted with exit status {returncode} (ERR_*, see man testssl)")
@@ -67,16 +70,56 @@ def incomplete_testssl(returncode: int, findings: list, port: int) -> list[str]:
     for f in findings:
         if str(f.get("port")) == str(port):
             here.setdefault(f.get("id"), f)
-    for section, ids in TESTSSL_SECTIONS.items():
+    sections = {**TESTSSL_SECTIONS, **(TESTSSL_HTTP_SECTIONS if http else {})}
+    for section, ids in sections.items():
         missing = [i for i in ids if i not in here]
         if missing:
             problems.append(f"port {port}: {section} missing {missing}")
-        elif section in TESTSSL_DEFINITE:
+        elif section in TESTSSL_DEFINITE or section in TESTSSL_HTTP_SECTIONS:
             vague = [i for i in ids if here[i].get("severity") in ("WARN", "FATAL")]
             if vague:
                 problems.append(f"port {port}: {section} without a verdict: "
                                 f"{[(i, here[i].get('finding')) for i in vague]}")
     return problems
+
+
+# testssl.sh findings about the certificate's trust that come from the lab's own CA
+# (not in any public trust store, publishing no CRL or OCSP responder: cert_revocation
+# "Neither CRL nor OCSP URI provided", HIGH) and from the lab having no DNS/OCSP/CT: excepted by name.
+TESTSSL_EXCEPTED = {"cert_revocation", "cert_chain_of_trust", "cert_trust", "cert_caIssuers", "cert_ocspURL",
+                    "OCSP_stapling", "cert_crlDistributionPoints", "DNS_CAArecord", "cert_certificateTransparency"}
+
+
+def run_testssl(target, hostname: str, port: int, json_out, starttls: str | None = None) -> tuple[int, int, list | None]:
+    """One testssl.sh 3.0.8 run (-p -s -f -S -U: protocols, cipher categories, forward secrecy,
+    server defaults, vulnerabilities, with BREACH on an HTTPS port) against hostname:port dialled
+    at target's address, the lab CA added: (port, exit status, the JSON findings or None if the
+    file is no JSON)."""
+    cmd = ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "min", "--add-ca", target.cafile,
+           "--ip", target.address, "--jsonfile", str(json_out), "-p", "-s", "-f", "-S", "-U"]
+    if starttls:
+        cmd += ["--starttls", starttls]
+    cmd.append(f"{hostname}:{port}")
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        findings = json.loads(json_out.read_text())
+    except (OSError, ValueError):  # no file, or a file cut off before its footer
+        findings = None
+    return port, run.returncode, findings
+
+
+def severe_testssl_findings(results) -> tuple[list, set]:
+    """The HIGH/CRITICAL findings of testssl.sh runs [(port, exit status, findings)]:
+    (those that count [(port, id, severity, finding)], the ids excepted as the lab CA's)."""
+    bad, excepted = [], set()
+    for port, _rc, findings in results:
+        for f in findings or []:
+            if f.get("severity") in ("HIGH", "CRITICAL"):
+                if f["id"] in TESTSSL_EXCEPTED:
+                    excepted.add(f["id"])
+                else:
+                    bad.append((port, f["id"], f["severity"], f.get("finding")))
+    return bad, excepted
 
 
 # The scan commands sslyze 6.3.1 runs for --mozilla_config (SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER).

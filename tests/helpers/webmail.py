@@ -42,28 +42,42 @@ class _Conn(http.client.HTTPSConnection):
 
 @dataclass
 class Browser:
-    """Keeps cookies like a browser; follows no redirects (the tests assert them)."""
+    """Keeps cookies like a browser; follows no redirects (the tests assert them).
+    keep_alive: one connection for every request (as a browser keeps it; close() ends it),
+    else a new connection per request."""
 
     address: str
     hostname: str
     context: ssl.SSLContext
     jar: dict[str, str] = field(default_factory=dict)
+    keep_alive: bool = False
+    _conn: _Conn | None = field(default=None, repr=False)
 
     def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None,
                 body: bytes | None = None) -> Answer:
-        conn = _Conn(self.address, self.hostname, self.context)
         hdrs = {"User-Agent": "Mozilla/5.0 (webmail test)", **(headers or {})}
         if self.jar:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
-            answer = Answer(resp.status, resp.getheaders(), resp.read().decode("utf-8", "replace"))
-        finally:
-            conn.close()
+        if not self.keep_alive:
+            conn = _Conn(self.address, self.hostname, self.context)
+            try:
+                answer = self._exchange(conn, method, path, body, hdrs)
+            finally:
+                conn.close()
+        else:
+            reused = self._conn is not None
+            self._conn = self._conn or _Conn(self.address, self.hostname, self.context)
+            try:
+                answer = self._exchange(self._conn, method, path, body, hdrs)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()  # the server closed a kept connection (keepalive_timeout): once more, anew
+                if not reused:
+                    raise
+                self._conn = _Conn(self.address, self.hostname, self.context)
+                answer = self._exchange(self._conn, method, path, body, hdrs)
         for cookie in answer.cookies():
             name, _, rest = cookie.partition("=")
             value = rest.split(";", 1)[0]
@@ -72,6 +86,17 @@ class Browser:
             else:
                 self.jar[name] = value
         return answer
+
+    @staticmethod
+    def _exchange(conn: _Conn, method: str, path: str, body: bytes | None, hdrs: dict) -> Answer:
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        return Answer(resp.status, resp.getheaders(), resp.read().decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def get(self, path: str = "/") -> Answer:
         return self.request("GET", path)

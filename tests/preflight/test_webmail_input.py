@@ -70,3 +70,10 @@ def test_the_password_change_on_a_webmail_host_without_the_store_is_refused(run_
                                            groups=("mail_mx", "mail_webmail")))
     assert ("webmail_password_enabled on mail.gialai.gov.vn: the password plugin talks to mail-password on "
             "127.0.0.1:106, so this host must be a mail_store host" in out), out[-3000:]
+
+
+def test_an_imap_process_reuse_of_zero_is_refused(run_site):
+    """0 is "unlimited" to Dovecot 2.3 and invalid to 2.4: refused, with the range."""
+    out = stopped_before_any_host(run_site({"dovecot_imap_process_reuse": 0}, groups=WEBMAIL_HOST))
+    assert ("dovecot_imap_process_reuse (0) must be a whole number from 1 (a new imap process for every "
+            "session) to 10000" in out), out[-3000:]

@@ -139,3 +139,99 @@ def test_merge_never_follows_a_link_out_of_the_store(store, tmp_path, where):
     assert not (maildir(store["vmail"], "luutru@gialai.gov.vn") / "cur" / "1700000099.M9P9.mail:2,S").exists()
     for address in ("luutru@gialai.gov.vn", "sonoivu@gialai.gov.vn"):
         assert names(store["vmail"], address) == store["before"][address]
+
+
+SIEVE_USER = "vanphong@gialai.gov.vn"
+FILTER = 'require ["fileinto", "mailbox"];\nif header :contains "subject" "[Lọc]" { fileinto :create "Thư lọc"; }\n'
+AWAY = 'require ["vacation"];\nvacation :days 1 "Tôi vắng mặt.";\n'
+
+
+def sieve_home(vmail: Path) -> Path:
+    """The user's home as Pigeonhole leaves it: two scripts, the active one linked relative, a compiled one."""
+    home = maildir(vmail, SIEVE_USER).parent
+    (home / "sieve" / "tmp").mkdir(parents=True)
+    (home / "sieve" / "Lọc thư.sieve").write_text(FILTER)
+    (home / "sieve" / "Vắng mặt.sieve").write_text(AWAY)
+    (home / "sieve" / "Lọc thư.svbin").write_bytes(b"compiled")
+    (home / "sieve" / "tmp" / "half.sieve").write_text("req")
+    (home / ".dovecot.lda-dupes").write_bytes(b"dupes")
+    (home / ".dovecot.sieve").symlink_to("sieve/Lọc thư.sieve")
+    return home
+
+
+@pytest.mark.control("BAK-01")
+def test_merge_brings_back_the_sieve_scripts_and_the_active_one(tmp_path):
+    """A rebuilt host (no home at all): every script, Dovecot's file beside them and the active link come
+    back, owned by the mail owner; a compiled script and Pigeonhole's tmp/ do not. A second merge adds
+    nothing, and a live home whose user changed scripts after the snapshot keeps what the user made."""
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    vmail, stage = tmp_path / "vmail", tmp_path / "stage"
+    md = maildir(vmail, SIEVE_USER)
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    (md / "cur" / "1700000001.M1P1.mail:2,S").write_bytes(b"Subject: x\n\nx\n")
+    sieve_home(vmail)
+    manifest = tmp_path / "state" / "manifest.json"
+    assert tool("manifest", "--vmail", str(vmail), "--out", str(manifest))[0] == 0
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(vmail, snapshot, symlinks=True)
+    shutil.rmtree(vmail)
+    vmail.mkdir()
+
+    def merge():  # restic restores the snapshot into an empty stage each time (restore.yml)
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.copytree(snapshot, stage / str(vmail).lstrip("/"), symlinks=True)
+        return tool("merge", "--manifest", str(manifest), "--stage", str(stage), "--vmail", str(vmail),
+                    "--owner", owner)
+
+    rc, out = merge()
+    assert rc == 0, out
+    assert out["sieve_active_links"] == 1 and out["links_refused"] == [], out
+    home = maildir(vmail, SIEVE_USER).parent
+    assert os.readlink(home / ".dovecot.sieve") == "sieve/Lọc thư.sieve"
+    assert (home / ".dovecot.sieve").read_text() == FILTER
+    assert (home / "sieve" / "Vắng mặt.sieve").read_text() == AWAY
+    assert (home / ".dovecot.lda-dupes").read_bytes() == b"dupes"
+    assert not (home / "sieve" / "Lọc thư.svbin").exists() and not (home / "sieve" / "tmp").exists()
+    for path in (home / "sieve", home / "sieve" / "Vắng mặt.sieve", home / ".dovecot.sieve"):
+        assert path.lstat().st_uid == os.getuid()
+    assert (home / "sieve").stat().st_mode & 0o777 == 0o700
+    assert (home / "sieve" / "Vắng mặt.sieve").stat().st_mode & 0o777 == 0o600
+    # Again: nothing is added. After the user switched to the out-of-office script and rewrote the
+    # filter: the restore keeps both changes.
+    rc, out = merge()
+    assert rc == 0 and out["sieve_active_links"] == 0 and out["files_copied"] == 0, out
+    (home / ".dovecot.sieve").unlink()
+    (home / ".dovecot.sieve").symlink_to("sieve/Vắng mặt.sieve")
+    (home / "sieve" / "Lọc thư.sieve").write_text("keep;\n")
+    rc, out = merge()
+    assert rc == 0 and out["sieve_active_links"] == 0, out
+    assert os.readlink(home / ".dovecot.sieve") == "sieve/Vắng mặt.sieve"
+    assert (home / "sieve" / "Lọc thư.sieve").read_text() == "keep;\n"
+
+
+@pytest.mark.control("BAK-12")
+@pytest.mark.parametrize("target", ["../../../../outside/tool", "/etc/shadow", "sieve/../../other/sieve/x.sieve",
+                                    "sieve/missing.sieve"])
+def test_merge_remakes_no_active_link_that_leaves_the_users_scripts(tmp_path, target):
+    """An active-script link in the snapshot that points anywhere but a script of the user's own sieve/
+    (planted by code running as the mail owner before the backup) is not remade, and is reported."""
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    vmail, stage = tmp_path / "vmail", tmp_path / "stage"
+    md = maildir(vmail, SIEVE_USER)
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    home = sieve_home(vmail)
+    (home / ".dovecot.sieve").unlink()
+    (home / ".dovecot.sieve").symlink_to(target)
+    manifest = tmp_path / "state" / "manifest.json"
+    assert tool("manifest", "--vmail", str(vmail), "--out", str(manifest))[0] == 0
+    shutil.copytree(vmail, stage / str(vmail).lstrip("/"), symlinks=True)
+    shutil.rmtree(vmail)
+    vmail.mkdir()
+    rc, out = tool("merge", "--manifest", str(manifest), "--stage", str(stage), "--vmail", str(vmail),
+                   "--owner", owner)
+    assert rc == 1 and out["sieve_active_links"] == 0, out
+    assert out["links_refused"] == [str(stage / str(home).lstrip("/") / ".dovecot.sieve")], out
+    assert not os.path.lexists(home / ".dovecot.sieve")
+    assert (home / "sieve" / "Lọc thư.sieve").read_text() == FILTER

@@ -59,6 +59,19 @@ def test_testssl_closed_port_empty_or_other_port_results_fail():
     assert any("port 465" in p for p in incomplete_testssl(0, TESTSSL_25, 465))  # sections of another port
 
 
+def test_testssl_https_port_needs_the_breach_verdict():
+    assert incomplete_testssl(0, TESTSSL_25, 25) == []  # not HTTPS: no BREACH asked
+    problems = incomplete_testssl(0, TESTSSL_25, 25, http=True)
+    assert problems and "BREACH" in problems[0], problems
+    footer = [f["id"] for f in TESTSSL_25].index("scanTime")
+    breach = {"id": "BREACH", "ip": TESTSSL_25[0]["ip"], "port": "25", "severity": "OK",
+              "finding": "not vulnerable, no HTTP compression  - only supplied \"/\" tested"}
+    assert incomplete_testssl(0, TESTSSL_25[:footer] + [breach] + TESTSSL_25[footer:], 25, http=True) == []
+    stalled = dict(breach, severity="WARN", finding="Test failed as HTTP response was empty")
+    problems = incomplete_testssl(0, TESTSSL_25[:footer] + [stalled] + TESTSSL_25[footer:], 25, http=True)
+    assert problems and "without a verdict" in problems[0] and "BREACH" in problems[0], problems
+
+
 def test_testssl_protocol_or_cipher_without_a_verdict_fails():
     vague = copy.deepcopy(TESTSSL_25)
     for f in vague:

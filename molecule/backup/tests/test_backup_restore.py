@@ -32,6 +32,7 @@ from tests.helpers import dkim
 from tests.helpers.lab import journal_after, journal_mark, podman, target_for
 from tests.helpers.labdata import lab_mail
 from tests.helpers.mail_password import change_password
+from tests.helpers.managesieve import login as sieve_login
 from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
 from tests.helpers.webmail import Browser, logged_in
 
@@ -156,6 +157,63 @@ def folder_digests(target, lab, users) -> dict[str, dict[str, list[str]]]:
                     hashlib.sha256(imap.fetch(num, "(BODY.PEEK[])")[1][0][1]).hexdigest() for num in data[0].split())
             imap.logout()
     return out
+
+
+# #17: a user's Sieve scripts (Pigeonhole: ~/sieve and the link ~/.dovecot.sieve to the active one),
+# made over ManageSieve as Roundcube's managesieve plugin does: a filter, active, that files a
+# subject's mail into a folder of its own, and an out-of-office script, not active.
+SIEVE_FOLDER = "Thư lọc"
+SIEVE_TOKEN = "[LOC-17]"
+SIEVE_SCRIPTS = {
+    "Lọc thư": 'require ["fileinto", "mailbox"];\n'
+               f'if header :contains "subject" "{SIEVE_TOKEN}" {{ fileinto :create "{SIEVE_FOLDER}"; }}\n',
+    "Vắng mặt": 'require ["vacation"];\nvacation :days 1 :subject "Vắng mặt" "Tôi đi công tác đến thứ Hai.";\n',
+}
+SIEVE_ACTIVE = "Lọc thư"
+
+
+def sieve_state(target, lab, user: str) -> dict[str, tuple[bool, str]]:
+    """{script: (active, text)} as ManageSieve lists them (LISTSCRIPTS, GETSCRIPT) to the user (line ends as LF)."""
+    with sieve_login(target, user, lab.password(user)) as sieve:
+        return {name: (active, sieve.getscript(name).replace("\r\n", "\n"))
+                for name, active in sieve.listscripts().items()}
+
+
+def delivered_to(target, lab, user: str, subject: str, timeout: float = 60) -> list[str]:
+    """Send a message with `subject` to `user` and return the folders it was delivered to (polled over
+    IMAPS, bounded, among INBOX and SIEVE_FOLDER, until it is in one of them)."""
+    msg = make_message("partner@example.org", [user], subject, body="Thư theo quy tắc lọc\n")
+    smtp_send(target, msg)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        with IMAPS(target) as imap:
+            imap.login(user, lab.password(user))
+            for folder in ("INBOX", f'"{imap_utf7(SIEVE_FOLDER)}"'):
+                if imap.select(folder, readonly=True)[0] != "OK":
+                    continue
+                _typ, data = imap.search(None, "HEADER", "Message-ID", msg["Message-ID"])
+                if data and data[0]:
+                    found.append(folder.strip('"'))
+            imap.logout()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def seed_sieve(target, lab, user: str) -> dict[str, tuple[bool, str]]:
+    """Upload SIEVE_SCRIPTS, activate SIEVE_ACTIVE, whose rule then files a message into SIEVE_FOLDER (made by
+    the rule: the folder is in the backup). Returns what ManageSieve then lists."""
+    with sieve_login(target, user, lab.password(user)) as sieve:
+        for name, text in SIEVE_SCRIPTS.items():
+            answer = sieve.putscript(name, text)
+            assert answer.ok, (name, str(answer))
+        answer = sieve.setactive(SIEVE_ACTIVE)
+        assert answer.ok, str(answer)
+    state = sieve_state(target, lab, user)
+    assert state == {name: (name == SIEVE_ACTIVE, text) for name, text in SIEVE_SCRIPTS.items()}, state
+    assert delivered_to(target, lab, user, f"Công văn {SIEVE_TOKEN} trước sao lưu") == [imap_utf7(SIEVE_FOLDER)]
+    return state
 
 
 def maildir_files(host, address: str) -> dict[str, str]:
@@ -491,6 +549,7 @@ def test_seed_then_backup_during_delivery_loses_nothing(lab):
     assert have == seeded
     # For the rebuild (BAK-01, #17): folders beyond INBOX, and mail for the accounts that cannot log in.
     seed_folders(target, lab, FOLDER_USER)
+    STATE["sieve"] = seed_sieve(target, lab, FOLDER_USER)
     locked_before = {a: len(maildir_files(host, a)) for a in LOCKED}
     for address in LOCKED:
         for subject in SUBJECTS[:2]:
@@ -814,6 +873,18 @@ def test_rebuilt_store_keeps_the_password_the_user_set(lab):
     assert imap_login_refused(target, OWN_PASSWORD_USER, OWN_PASSWORD) == ""
     answer = imap_login_refused(target, OWN_PASSWORD_USER, inventory_password(OWN_PASSWORD_USER))
     assert "AUTHENTICATIONFAILED" in answer, answer
+
+
+@pytest.mark.control("BAK-01")
+def test_rebuilt_store_keeps_the_users_sieve_scripts_and_runs_the_active_one(lab, evidence):
+    """After rebuild.yml: ManageSieve lists the same scripts with the same text, the same one ACTIVE, and
+    its rule still acts at delivery: a message with the token is filed into its folder, not INBOX (where
+    it lands when the scripts are lost: no other message is sent to INBOX, for the restore tests' counts)."""
+    target = target_for(STORE, lab.hostname)
+    assert sieve_state(target, lab, FOLDER_USER) == STATE["sieve"], "the user's Sieve scripts are not back"
+    assert delivered_to(target, lab, FOLDER_USER, f"Công văn {SIEVE_TOKEN} sau khôi phục") == [imap_utf7(SIEVE_FOLDER)]
+    evidence(f"{FOLDER_USER}: ManageSieve lists {sorted(STATE['sieve'])} (ACTIVE: {SIEVE_ACTIVE}) as before the "
+             f"backup; after the rebuild a message with {SIEVE_TOKEN} is filed into {SIEVE_FOLDER}, not INBOX")
 
 
 @pytest.mark.control("TLS-03", "IMAP-02", "SMTP-04")

@@ -63,7 +63,8 @@ def test_the_audit_run_proves_the_checks_left_to_it(mail, audit_run, evidence):
         assert controls[cid]["verdict"] == "pass", controls[cid]
         if check == "test_sslyze_mozilla_intermediate":
             ports = {25, 143, 465, 587, 993} | ({4190} if "mail_store" in mail.groups else set())
-            scanned = {int(t["test"].rsplit("[", 1)[1].rstrip("]")) for t in tests}
+            # the audit's ids: test_sslyze_mozilla_intermediate[<host>-<port>]
+            scanned = {int(t["test"].rsplit("[", 1)[1].rstrip("]").rsplit("-", 1)[-1]) for t in tests}
             assert scanned == ports, (scanned, ports)
         for t in tests:
             for line in t["evidence"]:

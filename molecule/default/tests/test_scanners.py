@@ -19,7 +19,6 @@ the run (conftest.py: pytest_terminal_summary).
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import re
 import subprocess
 import time
@@ -27,7 +26,8 @@ import time
 import pytest
 
 from tests.helpers.lab import ROOT, load_lab_data, podman, target_for
-from tests.helpers.scanners import incomplete_lynis, incomplete_ssh_audit, incomplete_testssl, record, ssh_audit_json
+from tests.helpers.scanners import (incomplete_lynis, incomplete_ssh_audit, incomplete_testssl, record, run_testssl,
+                                    ssh_audit_json, severe_testssl_findings)
 
 SSH_AUDIT_PYTHON = ROOT / ".venv-ssh-audit" / "bin" / "python3"
 SSH_AUDIT_BOTH = ROOT / "tests" / "helpers" / "ssh_audit_both.py"
@@ -42,11 +42,6 @@ LYNIS_MIN = {"12": 79, "13": 78}
 # A lynis run that finished performs at least this many tests (246 on Debian 13 on
 # 2026-12-03); fewer means a run cut short even if it wrote its last lines.
 LYNIS_TESTS_DONE_MIN = 150
-# testssl.sh findings about the certificate's trust that come from the lab's own CA
-# (not in any public trust store, publishing no CRL or OCSP responder: cert_revocation
-# "Neither CRL nor OCSP URI provided", HIGH) and from the lab having no DNS/OCSP/CT: excepted by name.
-TESTSSL_EXCEPTED = {"cert_revocation", "cert_chain_of_trust", "cert_trust", "cert_caIssuers", "cert_ocspURL", "OCSP_stapling",
-                    "cert_crlDistributionPoints", "DNS_CAArecord", "cert_certificateTransparency"}
 TESTSSL_PORTS = {25: "smtp", 465: None, 993: None}
 
 
@@ -68,22 +63,6 @@ def test_ssh_audit_hardened_debian_policy(mail):
     assert problems == [], (problems, result.stdout[-3000:], result.stderr[-2000:])
     assert verdict["passed"] is True and verdict["errors"] == [], verdict
     assert result.returncode == 0, result.stdout[-3000:]
-
-
-def _testssl(name: str, target, hostname: str, port: int, out_dir) -> tuple[int, int, list | None]:
-    """One testssl.sh run: (port, exit status, the JSON findings or None if the file is no JSON)."""
-    out = out_dir / f"testssl-{name}-{port}.json"
-    cmd = ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "min", "--add-ca", target.cafile,
-           "--ip", target.address, "--jsonfile", str(out), "-p", "-s", "-f", "-S", "-U"]
-    if TESTSSL_PORTS[port]:
-        cmd += ["--starttls", TESTSSL_PORTS[port]]
-    cmd.append(f"{hostname}:{port}")
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    try:
-        findings = json.loads(out.read_text())
-    except (OSError, ValueError):  # no file, or a file cut off before its footer
-        findings = None
-    return port, run.returncode, findings
 
 
 LYNIS_DIR = "/root/lynis-audit"
@@ -125,7 +104,8 @@ def scans(instance_names, tmp_path_factory):
         target = target_for(name, lab.hostname)
         futures[("lynis", name)] = pool.submit(_lynis, name)
         for port in TESTSSL_PORTS:
-            futures[("testssl", name, port)] = pool.submit(_testssl, name, target, lab.hostname, port, out_dir)
+            futures[("testssl", name, port)] = pool.submit(run_testssl, target, lab.hostname, port,
+                                                             out_dir / f"testssl-{name}-{port}.json", TESTSSL_PORTS[port])
     yield {"futures": futures, "started": started}
     pool.shutdown(wait=True)
 
@@ -136,14 +116,7 @@ def test_testssl_no_high_or_critical_findings(mail, scans):
     elapsed = time.monotonic() - scans["started"]
     incomplete = [p for port, rc, findings in results
                   for p in incomplete_testssl(rc, findings if findings is not None else "no JSON", port)]
-    bad, excepted = [], set()
-    for port, _rc, findings in results:
-        for f in findings or []:
-            if f.get("severity") in ("HIGH", "CRITICAL"):
-                if f["id"] in TESTSSL_EXCEPTED:
-                    excepted.add(f["id"])
-                else:
-                    bad.append((port, f["id"], f["severity"], f.get("finding")))
+    bad, excepted = severe_testssl_findings(results)
     record(mail, "testssl", f"{len(bad)} HIGH/CRITICAL on ports {sorted(TESTSSL_PORTS)} "
                             f"(excepted: {sorted(excepted) or 'none'}; exit status {[rc for _p, rc, _f in results]}; "
                             f"{'complete' if not incomplete else 'INCOMPLETE'}; done {elapsed:.0f} s after the scans started)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import pathlib
 import sys
@@ -20,6 +21,7 @@ from tests.helpers.podman_host import podman_host  # noqa: E402
 from tests.helpers.mailclient import Target  # noqa: E402
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.helpers import exclusive  # noqa: E402
+from tests.helpers.scanners import run_testssl  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)
 
 SCENARIO = pathlib.Path(__file__).resolve().parents[1]
@@ -58,16 +60,32 @@ def pytest_configure(config):  # noqa: F811 (extends the plugin's)
     exclusive.configure(config)
 
 
+def _scanner_figures() -> pathlib.Path | None:
+    """reports/scanners-<our mail host>.txt (tests/helpers/scanners.py record): testssl.sh on 443,
+    the webmail benchmark's smoke."""
+    if not os.environ.get("MOLECULE_INVENTORY_FILE"):
+        return None
+    return ROOT / "reports" / f"scanners-{_instances()['mail']}.txt"
+
+
 def pytest_sessionstart(session):
     (ROOT / "reports" / "clamd-official-size.txt").unlink(missing_ok=True)
+    if _scanner_figures():
+        _scanner_figures().unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: F811 (extends the plugin's)
-    """The conformance summary, then clamd's figures with the official-size database."""
+    """The conformance summary, then clamd's figures with the official-size database, then
+    testssl.sh's on 443 and the webmail benchmark smoke's."""
     _conformance.pytest_terminal_summary(terminalreporter, exitstatus, config)
     figures = ROOT / "reports" / "clamd-official-size.txt"
     if figures.exists():
         terminalreporter.section("clamd with a database the size of the official one (AV-08)")
+        for line in figures.read_text().splitlines():
+            terminalreporter.write_line(line)
+    figures = _scanner_figures()
+    if figures and figures.exists():
+        terminalreporter.section("testssl.sh on 443 (WEB-01) and the webmail benchmark's smoke")
         for line in figures.read_text().splitlines():
             terminalreporter.write_line(line)
 
@@ -111,3 +129,20 @@ def edge() -> Edge:
         records_dir=pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "dns",
         mail_groups=inventory_groups(os.environ["MOLECULE_INVENTORY_FILE"], names["mail"]),
     )
+
+
+TESTSSL_443_TEST = "test_testssl_on_443_no_high_or_critical_findings_breach_included"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def testssl_443(request, edge, tmp_path_factory):
+    """testssl.sh on our host's 443 (WEB-01), started with the session when that test is
+    collected: it takes a minute or two of mostly waiting on handshakes, so it runs in the
+    background while the other tests run, and the test judges the result (a future)."""
+    if not any(item.name == TESTSSL_443_TEST for item in request.session.items):
+        yield None
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    out = tmp_path_factory.mktemp("testssl") / "testssl-443.json"
+    yield pool.submit(run_testssl, edge.mail.target, edge.mail.hostname, 443, out)
+    pool.shutdown(wait=True)

@@ -1,7 +1,8 @@
 """Webmail (roles/webmail): Roundcube at https://mail.gialai.gov.vn on our edge host.
 
 What a browser and an attacker see: TLS on 443 verified with the lab CA (sslyze's
-verdict on 443 is the audit's check, collected in test_audit_webmail.py), 80 only redirecting, the security headers on the login page and on a
+verdict on 443 is the audit's check, collected in test_audit_webmail.py; testssl.sh's,
+BREACH included, is here: it runs in the background from the session's start), 80 only redirecting, the security headers on the login page and on a
 logged-in page, no version anywhere, the session cookie's flags, the idle
 timeout, the installer gone, the size limit's page, and failed logins banned.
 The controller is a bastion (never banned): the ban is proven from a throw-away
@@ -17,6 +18,7 @@ import time
 import pytest
 
 from tests.helpers.outside import container_network
+from tests.helpers.scanners import incomplete_testssl, record, severe_testssl_findings
 from tests.helpers.webmail import Browser, logged_in
 from tests.helpers.webmail_clients import client_volume, failed_logins
 
@@ -61,6 +63,29 @@ def test_https_on_443_verifies_with_the_lab_ca(edge, evidence):
     with pytest.raises(ssl.SSLCertVerificationError):
         Browser(edge.mail.target.address, edge.mail.hostname, ssl.create_default_context()).get("/")
     evidence(f"https://{edge.mail.hostname}/ 200 with the certificate verified against the lab CA")
+
+
+@pytest.mark.control("WEB-01")
+def test_testssl_on_443_no_high_or_critical_findings_breach_included(edge, testssl_443, session, evidence):
+    # testssl.sh ran in the background since the session started (conftest.py: testssl_443)
+    port, rc, findings = testssl_443.result()
+    incomplete = incomplete_testssl(rc, findings if findings is not None else "no JSON", 443, http=True)
+    bad, excepted = severe_testssl_findings([(port, rc, findings)])
+    breach = [f for f in findings or [] if f.get("id") == "BREACH" and str(f.get("port")) == "443"]
+    record(edge.mail, "testssl-443", f"{len(bad)} HIGH/CRITICAL (excepted: {sorted(excepted) or 'none'}; "
+                                     f"exit status {rc}; {'complete' if not incomplete else 'INCOMPLETE'}; "
+                                     f"BREACH {breach[0].get('severity') if breach else 'missing'})")
+    assert incomplete == [], incomplete
+    assert bad == [], bad
+    # BREACH: testssl.sh asks the login page for gzip/deflate/br; a logged-in page (where the
+    # secrets are: the inbox, the CSRF token) is not compressed either.
+    assert breach and breach[0]["severity"] == "OK", breach
+    inbox = session["browser"].request("GET", "/?_task=mail&_mbox=INBOX",
+                                       headers={"Accept-Encoding": "gzip, deflate, compress, br"})
+    assert logged_in(inbox.body) and inbox.header("Content-Encoding") is None, inbox.headers
+    evidence(f"testssl.sh 3.0.8 on 443 (-p -s -f -S -U, every section present): no HIGH/CRITICAL but the "
+             f"lab CA's trust findings {sorted(excepted)}; BREACH: {breach[0]['finding']}; the logged-in inbox "
+             "asked for gzip, deflate, compress, br comes back uncompressed")
 
 
 @pytest.mark.control("WEB-02")
