@@ -23,7 +23,7 @@ Each function is the filter of the same name (documented in ``plugins/filter/<na
     ``str.islower()``/``str.isupper()`` (``ộ`` is lowercase, ``Đ`` uppercase);
     anything that is neither a cased letter nor a digit (punctuation, space,
     uncased letters) counts as a symbol. Not one of the known-weak passwords
-    (``WEAK_PASSWORDS`` below plus ``weak``; compared case-insensitively). Does
+    (``WEAK_PASSWORDS`` of ``password_policy.py`` plus ``weak``; compared case-insensitively). Does
     not contain the local part of ``name`` (case-insensitive; only when that
     local part has 3 characters or more). No leading or trailing whitespace
     (a classic copy-paste or file-lookup accident) and no control characters.
@@ -53,28 +53,19 @@ account (``name`` argument) instead.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from ansible.errors import AnsibleFilterError
 from passlib.hash import bcrypt as _bcrypt
 from passlib.hash import sha512_crypt as _sha512_crypt
 
+from ansible_collections.gialai.mail.plugins.plugin_utils.password_policy import (  # noqa: F401 - WEAK_PASSWORDS re-exported
+    WEAK_PASSWORDS,
+    PolicyError,
+    check_password_policy,
+)
+
 
 _PREFIX_RE = re.compile(r"^\{([A-Za-z0-9._-]+)\}(.*)$", re.DOTALL)
-
-WEAK_PASSWORDS = frozenset(
-    p.casefold()
-    for p in (
-        "Password1!", "Password@1", "Password@123", "P@ssw0rd", "P@ssw0rd1", "P@ssword1",
-        "Pa$$w0rd", "Passw0rd!", "12345678Aa", "12345678Aa@", "Aa123456", "Aa@123456",
-        "Abc@123", "Abc@1234", "Abc@12345", "Abc@123456", "Abcd@1234", "Abc123!@#",
-        "Qwerty@123", "Qwerty123!", "Admin@123", "Admin@1234", "Admin123!", "Welcome@123",
-        "Welcome1!", "Matkhau@123", "MatKhau123!", "Matkhau1!", "Gialai@123", "Gialai@2024",
-        "Gialai@2025", "GiaLai123!", "Pleiku@123", "Pleiku@2024", "Vietnam@123",
-        "VietNam123!", "Email@123", "Mail@123", "Thudientu@123", "Changeme1!",
-        "ChangeMe@123", "Ubnd@123", "Sonv@123", "Default@123",
-    )
-)  # fmt: skip
 
 
 def _available_schemes():
@@ -217,76 +208,16 @@ def mail_password_verify(password, hashed):
     return _verify(password, hashed)
 
 
-def _char_classes(password):
-    classes = set()
-    for ch in password:
-        if ch.islower():
-            classes.add("lowercase")
-        elif ch.isupper():
-            classes.add("uppercase")
-        elif ch.isdigit():
-            classes.add("digits")
-        else:
-            classes.add("symbols")
-    return classes
-
-
 def mail_password_policy(password, min_length=8, min_classes=3, weak=None, name=""):
-    """``password`` when it passes the policy, else an error listing the broken rules."""
-    who = _who(name)
-    if not isinstance(password, str):
-        raise AnsibleFilterError(
-            f"password{who} must be a string, got {type(password).__name__} (quote it in the vault)"
-        )
-    for option, value, low, high in (
-        ("min_length", min_length, 1, 4096),
-        ("min_classes", min_classes, 1, 4),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not low <= value <= high
-        ):
-            raise AnsibleFilterError(
-                f"mail_password_policy: {option} must be an integer from {low} to {high}"
-            )
-    if weak is None:
-        weak = ()
-    elif isinstance(weak, str):
-        weak = (weak,)
-    known_weak = WEAK_PASSWORDS | {w.casefold() for w in weak if isinstance(w, str)}
+    """``password`` when it passes the policy, else an error listing the broken rules.
 
-    text = unicodedata.normalize("NFC", password)
-    failures = []
-    if len(text) < min_length:
-        failures.append(f"fewer than {min_length} characters")
-    classes = _char_classes(text)
-    if len(classes) < min_classes:
-        used = (
-            ", ".join(
-                c
-                for c in ("lowercase", "uppercase", "digits", "symbols")
-                if c in classes
-            )
-            or "none"
-        )
-        failures.append(
-            f"uses {len(classes)} of the character classes lowercase, uppercase, digits, symbols "
-            f"({used}); at least {min_classes} required"
-        )
-    if text.casefold() in known_weak:
-        failures.append("is a well-known weak password")
-    if isinstance(name, str) and name:
-        local = name.split("@", 1)[0].strip()
-        if len(local) >= 3 and local.casefold() in text.casefold():
-            failures.append(f"contains the account name '{local}'")
-    if text != text.strip():
-        failures.append("begins or ends with whitespace")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        failures.append("contains control characters")
-    if failures:
-        raise AnsibleFilterError(f"password{who} is too weak: {'; '.join(failures)}")
-    return password
+    The rules and their message are ``password_policy.check_password_policy``, the
+    same code the password-change service on a store runs (roles/dovecot).
+    """
+    try:
+        return check_password_policy(password, min_length, min_classes, weak, name)
+    except PolicyError as err:
+        raise AnsibleFilterError(str(err)) from None
 
 
 def mail_check_passwords(accounts, policy=None):

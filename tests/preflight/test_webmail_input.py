@@ -54,6 +54,24 @@ def test_a_wide_network_trusted_to_name_its_clients_is_refused(run_site):
     assert ("dovecot_login_trusted_networks: '10.20.0.0/16' is wider than /24 (65536 addresses)" in out), out[-3000:]
 
 
+@pytest.mark.control("WEB-17")
+@pytest.mark.parametrize("playbook", ["site.yml", "accounts.yml"])
+def test_an_administrators_reset_of_an_unknown_mailbox_is_refused(run_site, playbook):
+    """A typo in a reset would silently reset nobody: it stops the run, naming the address."""
+    out = stopped_before_any_host(run_site({"mail_password_resets": ["locnv@gialai.gov.vn", "lcnv@gialai.gov.vn"]},
+                                           groups=WEBMAIL_HOST, playbook=playbook))
+    assert "dovecot_password_resets ['lcnv@gialai.gov.vn']: not a mailbox of this store" in out, out[-3000:]
+
+
+@pytest.mark.control("WEB-15")
+def test_the_password_change_on_a_webmail_host_without_the_store_is_refused(run_site):
+    """Roundcube's password plugin talks to mail-password on 127.0.0.1: a webmail host that is no store has none."""
+    out = stopped_before_any_host(run_site({"backup_enabled": False, "webmail_password_enabled": True},
+                                           groups=("mail_mx", "mail_webmail")))
+    assert ("webmail_password_enabled on mail.gialai.gov.vn: the password plugin talks to mail-password on "
+            "127.0.0.1:106, so this host must be a mail_store host" in out), out[-3000:]
+
+
 def test_an_imap_process_reuse_of_zero_is_refused(run_site):
     """0 is "unlimited" to Dovecot 2.3 and invalid to 2.4: refused, with the range."""
     out = stopped_before_any_host(run_site({"dovecot_imap_process_reuse": 0}, groups=WEBMAIL_HOST))

@@ -31,6 +31,7 @@ from conftest import BACKUP, ROOT, STORE, store_host
 from tests.helpers import dkim
 from tests.helpers.lab import journal_after, journal_mark, podman, target_for
 from tests.helpers.labdata import lab_mail
+from tests.helpers.mail_password import change_password
 from tests.helpers.managesieve import login as sieve_login
 from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
 from tests.helpers.webmail import Browser, logged_in
@@ -257,6 +258,12 @@ def lab_backup_password(repo: str) -> str:
     return yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())["vault_backup_passwords"][repo]
 
 
+def inventory_password(user: str) -> str:
+    """The account's password in the inventory (vault), which /etc/dovecot/users holds the hash of: the
+    lab fixture's password is the one the user logs in with, which they may have changed (WEB-18)."""
+    return yaml.safe_load((ROOT / "inventories/lab/group_vars/all/vault.yml").read_text())["vault_mail_passwords"][user]
+
+
 def start_backup(host):
     return sh(host, "systemctl start mail-backup.service")
 
@@ -287,7 +294,7 @@ def check_bcrypt_hashes(host, lab) -> dict[str, str]:
         found = BLF_CRYPT.match(hashes.get(user, ""))
         assert found, f"{user}: not a BLF-CRYPT ($2y$/$2b$) hash: {hashes.get(user, '(none)')[:16]}..."
         assert found[2] == "10", f"{user}: bcrypt cost {found[2]}, production's is 10"
-        assert bcrypt.verify(lab.password(user), found[1]), f"{user}: the hash is not of the vault password"
+        assert bcrypt.verify(inventory_password(user), found[1]), f"{user}: the hash is not of the vault password"
     return {user: hashes[user] for user in LOGINS}
 
 
@@ -501,6 +508,28 @@ def test_webmail_contact_and_identity_made_before_the_backup_and_copied_while_ro
     assert (copy.user, copy.mode) == ("root", 0o600) and host.file("/var/backups/webmail").mode == 0o700
     assert host.file(WEBMAIL_DB).user == "www-data" and host.file(WEBMAIL_DB).mode == 0o640
     print(f"\nwebmail copy under writes: {len(copies)} copies, contacts {before} -> {copies} -> {after}")
+
+
+# WEB-18: the sub-unit's user changes their password (through the store's mail-password, as the webmail
+# does) before the backup; from here on the lab fixture's password for it is the new one, which every
+# later login uses (the inventory's stays in /etc/dovecot/users: inventory_password).
+OWN_PASSWORD_USER = SUBUNIT
+OWN_PASSWORD = "Ho-So#Sau-SaoLuu27"
+OWN_PASSWORD_FILE = "/var/lib/mail-password/users"
+
+
+@pytest.mark.control("WEB-18")
+def test_a_user_changes_their_password_before_the_backup(lab):
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    old = inventory_password(OWN_PASSWORD_USER)
+    assert lab.password(OWN_PASSWORD_USER) == old
+    said = change_password(host, OWN_PASSWORD_USER, old, OWN_PASSWORD)
+    assert said[-1].startswith("200 "), said
+    assert imap_login_refused(target, OWN_PASSWORD_USER, OWN_PASSWORD) == ""
+    assert "AUTHENTICATIONFAILED" in imap_login_refused(target, OWN_PASSWORD_USER, old)
+    assert host.file(OWN_PASSWORD_FILE).contains(f"^{OWN_PASSWORD_USER}:")
+    lab.passwords[OWN_PASSWORD_USER] = OWN_PASSWORD
 
 
 @pytest.mark.control("BAK-05", "BAK-04")
@@ -833,6 +862,19 @@ def test_disaster_recovery_rebuild_brings_every_message_back(lab):
         assert "AUTHENTICATIONFAILED" in answer, f"{address} logged in after the rebuild: {answer!r}"
 
 
+@pytest.mark.control("WEB-18")
+def test_rebuilt_store_keeps_the_password_the_user_set(lab):
+    """After rebuild.yml on an empty container the user logs in with the password they set before the
+    backup, and the inventory's is refused: the own password file came back, owned as the dovecot role makes it."""
+    host = store_host()
+    target = target_for(STORE, lab.hostname)
+    own = host.file(OWN_PASSWORD_FILE)
+    assert (own.user, own.group, own.mode) == ("mail-password", "dovecot", 0o640)
+    assert imap_login_refused(target, OWN_PASSWORD_USER, OWN_PASSWORD) == ""
+    answer = imap_login_refused(target, OWN_PASSWORD_USER, inventory_password(OWN_PASSWORD_USER))
+    assert "AUTHENTICATIONFAILED" in answer, answer
+
+
 @pytest.mark.control("BAK-01")
 def test_rebuilt_store_keeps_the_users_sieve_scripts_and_runs_the_active_one(lab, evidence):
     """After rebuild.yml: ManageSieve lists the same scripts with the same text, the same one ACTIVE, and
@@ -856,9 +898,9 @@ def test_rebuilt_store_hashes_with_bcrypt_and_accepts_the_lost_hosts_hashes(lab,
     assert imap_ok == "" and "AUTHENTICATIONFAILED" in imap_wrong, (imap_ok, imap_wrong)
     assert (smtp_ok, smtp_wrong) == (235, 535)
     lost = dict(STATE["hashes"])
-    lost["2b"] = "{BLF-CRYPT}" + bcrypt.using(rounds=10, ident="2b").hash(lab.password(USERS[0]))
+    lost["2b"] = "{BLF-CRYPT}" + bcrypt.using(rounds=10, ident="2b").hash(inventory_password(USERS[0]))
     for user, hashed in lost.items():
-        password = lab.password(USERS[0] if user == "2b" else user)
+        password = inventory_password(USERS[0] if user == "2b" else user)
         good = host.run(f"doveadm pw -t {shlex.quote(hashed)} -p {shlex.quote(password)}")
         bad = host.run(f"doveadm pw -t {shlex.quote(hashed)} -p {shlex.quote(password + 'x')}")
         assert good.rc == 0 and "(verified)" in good.stdout, (user, good.stdout, good.stderr)
