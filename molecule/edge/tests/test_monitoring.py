@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from tests.helpers.outside import PORT_STATE
+
 PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback of the monitor host)
 RULES = "/etc/prometheus/rules/mail.rules.yml"
 WEBHOOK_LOG = "/var/lib/edge-webhook/alerts.jsonl"  # converge.yml's receiver on the DNS host
@@ -140,16 +142,7 @@ def test_rules_are_loaded_and_pass_their_tests_and_a_broken_rule_fails(edge):
 
 PROBE = """import json, socket, sys  # each port at once, 3 s to answer
 address = sys.argv[1]
-def state(port):
-    s = socket.socket(); s.settimeout(3)
-    try:
-        s.connect((address, port)); return "open"
-    except socket.timeout:
-        return "filtered"
-    except OSError:
-        return "refused"
-    finally:
-        s.close()
+""" + PORT_STATE + """
 from concurrent.futures import ThreadPoolExecutor
 with ThreadPoolExecutor(len(sys.argv) - 2) as pool:
     print(json.dumps(dict(zip(sys.argv[2:], pool.map(lambda p: state(int(p)), sys.argv[2:])))))

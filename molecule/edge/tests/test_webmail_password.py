@@ -30,7 +30,8 @@ from tests.helpers.mailclient import IMAPS, imap_closed_by_server, imap_idle
 from tests.helpers.webmail import Browser, logged_in
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from test_webmail_browser import Webmail  # noqa: E402  (the same page objects as the browser tests)
+# the same page objects and browser fixtures (module-scoped: a browser of this module's own)
+from test_webmail_browser import Webmail, driver, webmail  # noqa: E402,F401
 
 from plugins.plugin_utils.password_policy import PolicyError, check_password_policy  # noqa: E402  (the preflight's code)
 
@@ -72,18 +73,6 @@ def policy_message(password: str) -> str:
 
 def own_file(edge) -> str:
     return edge.mail.host.run(f"cat {OWN_FILE}").stdout
-
-
-@pytest.fixture(scope="module")
-def driver(edge):
-    target = edge.mail.target
-    with browser.chromium({target.hostname: target.address}, target.cafile) as drv:
-        yield drv
-
-
-@pytest.fixture(scope="module")
-def webmail(edge, driver):
-    return Webmail(driver, f"https://{edge.mail.hostname}/")
 
 
 @pytest.mark.control("WEB-15")
