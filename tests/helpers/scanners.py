@@ -90,6 +90,15 @@ TESTSSL_EXCEPTED = {"cert_revocation", "cert_chain_of_trust", "cert_trust", "cer
                     "OCSP_stapling", "cert_crlDistributionPoints", "DNS_CAArecord", "cert_certificateTransparency"}
 
 
+def _scanner_json(path) -> tuple[object, Exception | None]:
+    """A scanner's JSON report: (document, None), or (None, the error) when there is no file or
+    it is no JSON (a scan cut off before its footer)."""
+    try:
+        return json.loads(path.read_text()), None
+    except (OSError, ValueError) as e:
+        return None, e
+
+
 def run_testssl(target, hostname: str, port: int, json_out, starttls: str | None = None) -> tuple[int, int, list | None]:
     """One testssl.sh 3.0.8 run (-p -s -f -S -U: protocols, cipher categories, forward secrecy,
     server defaults, vulnerabilities, with BREACH on an HTTPS port) against hostname:port dialled
@@ -101,10 +110,7 @@ def run_testssl(target, hostname: str, port: int, json_out, starttls: str | None
         cmd += ["--starttls", starttls]
     cmd.append(f"{hostname}:{port}")
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    try:
-        findings = json.loads(json_out.read_text())
-    except (OSError, ValueError):  # no file, or a file cut off before its footer
-        findings = None
+    findings, _ = _scanner_json(json_out)
     return port, run.returncode, findings
 
 
@@ -269,9 +275,8 @@ def _sslyze_once(target, port: int, json_out, starttls: str | None, slow: bool =
             cmd += ["--starttls", starttls]
         cmd.append(f"{target.hostname}:{scanned}{{{address}}}")
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    try:
-        doc = json.loads(json_out.read_text())
-    except (OSError, ValueError) as e:
-        doc = f"no JSON: {e}"
+    doc, error = _scanner_json(json_out)
+    if error:
+        doc = f"no JSON: {error}"
     return SslyzeRun(incomplete_sslyze(doc, target.hostname, scanned), result.stdout, result.returncode,
                      target.hostname, scanned)
