@@ -77,3 +77,18 @@ def test_an_imap_process_reuse_of_zero_is_refused(run_site):
     out = stopped_before_any_host(run_site({"dovecot_imap_process_reuse": 0}, groups=WEBMAIL_HOST))
     assert ("dovecot_imap_process_reuse (0) must be a whole number from 1 (a new imap process for every "
             "session) to 10000" in out), out[-3000:]
+
+
+@pytest.mark.control("WEB-19")
+@pytest.mark.parametrize("days", [10, 14])
+def test_a_maximum_password_age_inside_its_reminder_window_is_refused(run_site, days):
+    """An age of 14 days or less would remind every account on the day its password is first seen."""
+    out = stopped_before_any_host(run_site({"mail_password_max_age_days": days}, groups=WEBMAIL_HOST))
+    assert (f"dovecot_password_max_age_days ({days}) must be 0 (off) or a number of days greater than "
+            "dovecot_password_reminder_days (14, 1 or more)" in out), out[-3000:]
+
+
+def test_a_maximum_password_age_that_is_no_number_is_refused_naming_the_variable(run_site):
+    out = stopped_before_any_host(run_site({"mail_password_max_age_days": "half a year"}, groups=WEBMAIL_HOST))
+    assert ("argument 'mail_password_max_age_days' is of type str and we were unable to convert to int"
+            in out), out[-3000:]

@@ -141,3 +141,114 @@ def test_the_role_installs_the_preflights_policy_beside_the_program():
     tasks = (ROOT / "roles/dovecot/tasks/password_change.yml").read_text()
     assert "{{ role_path }}/../../plugins/plugin_utils/password_policy.py" in tasks
     assert (ROOT / "roles/dovecot/../../plugins/plugin_utils/password_policy.py").resolve().is_file()
+
+
+# ---------------------------------------------------------------- R7: the maximum password age
+DAY = 86400
+T0 = 1_780_000_000  # a fixed "now" of the first daily look
+HOATT = "hoatt@gialai.gov.vn"
+
+
+@pytest.fixture
+def aging(cfg, tmp_path, monkeypatch):
+    """cfg with a 90-day maximum, an inventory of three accounts (one locked) and sendmail captured."""
+    userdb = tmp_path / "inventory-users"
+    userdb.write_text(f"{USER}:{{SHA512-CRYPT}}$6$a$inv1::::::\n"
+                      "hoatt@gialai.gov.vn:{SHA512-CRYPT}$6$b$inv2::::::\n"
+                      "nghihuu@gialai.gov.vn:{SHA512-CRYPT}$6$LOCKED::::::\n")
+    cfg.update({"ages_file": str(tmp_path / "ages.json"), "userdb_file": str(userdb),
+                "locked_hash": "{SHA512-CRYPT}$6$LOCKED",
+                "max_age": {"days": 90, "remind_days": 14, "from": "postmaster@gialai.gov.vn",
+                            "webmail_url": "https://mail.gialai.gov.vn/"}})
+    sent = []
+    monkeypatch.setattr(PROG, "send_reminder", lambda cfg, message: sent.append(message))
+    cfg["sent"] = sent
+    return cfg
+
+
+def look(cfg, day: float) -> list:
+    """One daily look, `day` days after T0; the (address, stage) pairs reminded, as a set."""
+    out, sys.stdout = sys.stdout, io.StringIO()
+    try:
+        assert PROG.age(cfg, now=T0 + day * DAY) == 0
+        said = sys.stdout.getvalue()
+    finally:
+        sys.stdout = out
+    return {tuple(pair) for pair in json.loads(said)["reminded"]}
+
+
+@pytest.mark.control("WEB-19")
+def test_a_password_gets_one_reminder_before_its_maximum_age_and_one_when_reached(aging):
+    assert look(aging, 0) == set()                 # first seen: counts from now
+    assert look(aging, 75.9) == set()              # 14.1 days left
+    assert look(aging, 76) == {(USER, "soon"), (HOATT, "soon")}  # never the locked account
+    assert look(aging, 77) == set() and look(aging, 89.9) == set()  # once per password
+    assert look(aging, 90) == {(USER, "reached"), (HOATT, "reached")}
+    assert look(aging, 120) == set()
+    first = next(m for m in aging["sent"] if m["To"] == USER)
+    assert first["To"] == USER and first["From"] == "postmaster@gialai.gov.vn"
+    assert first["Auto-Submitted"] == "auto-generated"
+    assert "Mật khẩu thư cần được đổi" in first["Subject"] and "Your mail password must be changed" in first["Subject"]
+    body = first.get_content()
+    assert "14 ngày" in body and "14 days left" in body and "https://mail.gialai.gov.vn/" in body
+    ages = json.loads(pathlib.Path(aging["ages_file"]).read_text())
+    assert set(ages) == {USER, "hoatt@gialai.gov.vn"}
+    assert "inv1" not in pathlib.Path(aging["ages_file"]).read_text()  # a digest, never the hash
+
+
+@pytest.mark.control("WEB-19")
+def test_a_new_password_starts_the_age_again(aging, monkeypatch):
+    look(aging, 0)
+    assert look(aging, 80) == {(USER, "soon"), (HOATT, "soon")}
+    # USER changes the password in webmail on day 85 (the serve path records the change) ...
+    monkeypatch.setattr(PROG.time, "time", lambda: T0 + 85 * DAY)
+    said = converse(aging, monkeypatch, [f"user {USER}", f"pass {OLD}", "newpass Ke-Hoach#2027zq"])
+    assert said[-1] == "200 password changed"
+    # ... so only the other account reaches its maximum on day 90; USER's counts from day 85
+    assert look(aging, 90) == {(HOATT, "reached")}
+    assert look(aging, 160.9) == set()
+    assert look(aging, 161) == {(USER, "soon")}
+    # the administrator changes hoatt's password in the inventory: seen on the next look, counted from it
+    userdb = pathlib.Path(aging["userdb_file"])
+    userdb.write_text(userdb.read_text().replace("$6$b$inv2", "$6$c$inv3"))
+    assert look(aging, 162) == set()
+    assert look(aging, 162 + 76) == {(HOATT, "soon"), (USER, "reached")}
+
+
+@pytest.mark.control("WEB-19")
+def test_an_account_no_longer_in_the_inventory_leaves_the_ages_and_off_sends_nothing(aging):
+    look(aging, 0)
+    userdb = pathlib.Path(aging["userdb_file"])
+    userdb.write_text("".join(ln + "\n" for ln in userdb.read_text().splitlines() if not ln.startswith("hoatt")))
+    assert look(aging, 80) == {(USER, "soon")}
+    assert set(json.loads(pathlib.Path(aging["ages_file"]).read_text())) == {USER}
+    aging["max_age"]["days"] = 0
+    assert look(aging, 200) == set()
+
+
+def test_a_reminder_that_could_not_be_sent_is_tried_again_the_next_day(aging, monkeypatch):
+    look(aging, 0)
+
+    def refuse(cfg, message):
+        raise OSError("sendmail missing")
+
+    monkeypatch.setattr(PROG, "send_reminder", refuse)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert PROG.age(aging, now=T0 + 80 * DAY) == 1  # the unit fails: visible to monitoring
+    monkeypatch.setattr(PROG, "send_reminder", lambda cfg, message: aging["sent"].append(message))
+    assert look(aging, 81) == {(USER, "soon"), (HOATT, "soon")}
+
+
+@pytest.mark.control("WEB-19")
+def test_a_reset_counts_the_inventorys_password_from_the_reset(aging, monkeypatch):
+    look(aging, 0)
+    own = pathlib.Path(aging["own_file"])
+    own.write_text(f"{USER}:{{BLF-CRYPT}}$2y$own\n")
+    assert look(aging, 1) == set()  # the own password seen on day 1
+    monkeypatch.setattr(PROG.time, "time", lambda: T0 + 50 * DAY)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"keep": [USER], "reset": [USER], "check": False})))
+    assert PROG.prune(aging) == 0
+    # USER: 76 days since the reset (a reminder), not 126 since first seen (past the maximum)
+    assert look(aging, 126) == {(USER, "soon"), (HOATT, "reached")}
+    assert look(aging, 139.9) == set()
+    assert look(aging, 140) == {(USER, "reached")}
