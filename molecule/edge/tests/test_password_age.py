@@ -1,6 +1,6 @@
 """R7, change periodically: the maximum password age and its reminders (WEB-19, issue #19).
 
-The edge inventory sets mail_password_max_age_days: 90. The store's daily look
+The edge scenario sets mail_password_max_age_days: 90 (group_vars/edge_mail). The store's daily look
 (mail-password-age.timer -> mail-password-age.service -> `mail-password age`) keeps, per
 account that may log in, since when its password is in force. The test makes USER's
 password older in that ages file (under mail-password's lock, as the program itself
