@@ -53,8 +53,9 @@ def test_the_daily_report_reaches_the_postmaster_with_this_hosts_values(edge):
         banned = host.run(f"fail2ban-client set {jail} banip {BANNED}")
         assert banned.rc == 0, banned.stderr
         token = uuid.uuid4().hex[:8]
-        msg = make_message("nhan@partner.example", [USER], f"traffic for the report {token}")
-        assert smtp_send(edge.mail.target, msg, port=25, sender="nhan@partner.example") == {}
+        # a sender domain with no DMARC record (the partner's own would refuse mail not from its server)
+        msg = make_message("someone@evil.example", [USER], f"traffic for the report {token}")
+        assert smtp_send(edge.mail.target, msg, port=25, sender="someone@evil.example") == {}
         assert imap_wait_for(edge.mail.target, USER, edge.mail.password(USER), msg["Message-ID"])
 
         sent = host.run("/usr/local/sbin/mail-report --day today")
