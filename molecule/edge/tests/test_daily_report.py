@@ -68,7 +68,8 @@ def test_the_daily_report_reaches_the_postmaster_with_this_hosts_values(edge):
     report = email.message_from_bytes(got[-1])
     assert report["Auto-Submitted"] == "auto-generated"
     assert "Báo cáo hằng ngày / Daily report" in str(email.header.make_header(email.header.decode_header(report["Subject"])))
-    body = report.get_payload(decode=True).decode(report.get_content_charset() or "utf-8")
+    # the lines as mailed (IMAP gives them with CRLF)
+    body = report.get_payload(decode=True).decode(report.get_content_charset() or "utf-8").replace("\r\n", "\n")
     for heading in ("1. Lưu lượng thư (pflogsumm) / Mail traffic (pflogsumm)", "2. Sao lưu / Backups",
                     "3. Chữ ký ClamAV / ClamAV signatures", "4. Chứng chỉ TLS / TLS certificates",
                     "5. Fail2ban: lệnh cấm trong ngày / bans of the day"):
