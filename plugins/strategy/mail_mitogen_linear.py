@@ -26,8 +26,21 @@ description:
 author: gialai-mail
 """
 
+import ansible_mitogen.affinity
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
+
+# No CPU pinning. Mitogen's default policy (ansible_mitogen/affinity.py,
+# FixedPolicy) pins its connection multiplexer to CPU 0 and, on a machine with
+# fewer than 4 CPUs, the strategy process, every worker and every child they start
+# (``podman exec``, ``podman run``: so the containers' systemd and each service and
+# package installation in them) to CPU 1 only. On the 2-core test machine that
+# left CPU 0 nearly idle while four scenarios queued on CPU 1 (measured in
+# session 22: CPU 0 95 % idle, run queue 8-10). The plain policy leaves the
+# scheduler free, as Ansible's own strategies do. The module attribute is read
+# each time (process.py, strategy.py), so replacing it here, before the strategy
+# starts its multiplexer, is enough. Tested by tests/unit/test_mitogen_affinity.py.
+ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 
 # Redirected: the lab's podman_pipelined. local only for a task delegated to the
 # controller (the internal CA's key, request and certificate, the host
