@@ -8,7 +8,9 @@ and the lab CA, as a browser that trusts the lab CA would. Standard library only
 
 from __future__ import annotations
 
+import html
 import http.client
+import json
 import re
 import socket
 import ssl
@@ -119,3 +121,59 @@ def login_token(html: str) -> str:
 def logged_in(html: str) -> bool:
     """A logged-in Roundcube page has a logout link; the login page has the login form instead."""
     return "_task=logout" in html and 'id="rcmloginuser"' not in html
+
+
+def request_token(b: Browser) -> str:
+    """The request token of a logged-in session (what the page's script sends with every request)."""
+    page = b.get("/?_task=mail&_mbox=INBOX")
+    assert page.status == 200 and logged_in(page.body), page.body[:2000]
+    token = re.search(r'"request_token":"([^"]+)"', page.body)
+    assert token, page.body[:2000]
+    return token[1]
+
+
+def post_form(b: Browser, path: str, pairs: list[tuple[str, str]]):
+    """A form of Roundcube's pages, posted as the browser posts it (fields may repeat: _email[])."""
+    answer = b.request("POST", path, body=urllib.parse.urlencode(pairs).encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status == 200, (path, answer.status, answer.body[:2000])
+    return answer
+
+
+def add_contact(b: Browser, token: str, contact: dict[str, str]) -> None:
+    """The address book's "create contact" form (personal address book, source 0)."""
+    post_form(b, "/?_task=addressbook&_action=save", [
+        ("_token", token), ("_source", "0"), ("_framed", "1"), ("_cid", ""),
+        ("_firstname", contact["firstname"]), ("_surname", contact["surname"]),
+        ("_email[]", contact["email"]), ("_subtype_email[]", "home")])
+
+
+def contacts(b: Browser, token: str) -> tuple[str, str]:
+    """What Roundcube answers for the personal address book: the list the page shows (its AJAX answer, the
+    rows' data decoded) and the address book exported as vCards (unfolded)."""
+    listed = b.request("GET", "/?_task=addressbook&_action=list&_source=0&_remote=1",
+                       headers={"X-Roundcube-Request": token})
+    assert listed.status == 200, (listed.status, listed.body[:2000])
+    rows = []
+    for args in re.findall(r"add_contact_row\((.*?)\);", json.loads(listed.body).get("exec", "")):
+        rows.append(json.dumps(json.loads(f"[{args}]"), ensure_ascii=False))
+    vcards = b.get(f"/?_task=addressbook&_action=export&_source=0&_token={urllib.parse.quote(token)}")
+    # an empty address book exports nothing at all
+    assert vcards.status == 200 and (vcards.body == "" or "BEGIN:VCARD" in vcards.body), (vcards.status,
+                                                                                          vcards.body[:2000])
+    return "\n".join(rows), re.sub(r"\r?\n[ \t]", "", vcards.body)
+
+
+def identities(b: Browser) -> str:
+    """The settings' list of identities, as the page shows it (text of the table)."""
+    page = b.get("/?_task=settings&_action=identities")
+    assert page.status == 200, (page.status, page.body[:2000])
+    table = re.search(r'<table[^>]*id="identities-table".*?</table>', page.body, re.S)
+    assert table, page.body[:3000]
+    return html.unescape(re.sub(r"<[^>]+>", " ", table[0]))
+
+
+def contact_shown(listed: str, vcards: str, contact: dict[str, str]) -> bool:
+    name = f"{contact['firstname']} {contact['surname']}"
+    return (contact["email"] in listed and name in listed
+            and f"FN:{name}" in vcards and contact["email"] in vcards)

@@ -92,3 +92,17 @@ def test_a_maximum_password_age_that_is_no_number_is_refused_naming_the_variable
     out = stopped_before_any_host(run_site({"mail_password_max_age_days": "half a year"}, groups=WEBMAIL_HOST))
     assert ("argument 'mail_password_max_age_days' is of type str and we were unable to convert to int"
             in out), out[-3000:]
+
+
+@pytest.mark.control("WEB-20")
+def test_postgresql_without_a_strong_database_password_is_refused_naming_the_vault_variable(run_site):
+    out = stopped_before_any_host(run_site(
+        {"webmail_db_type": "pgsql", "vault_webmail_db_password": "short-db-secret"}, groups=WEBMAIL_HOST))
+    assert ("webmail_db_type pgsql needs webmail_db_password, missing or shorter than 24 characters: set "
+            "vault_webmail_db_password in the vault" in out), out[-3000:]
+    assert "short-db-secret" not in out
+
+
+def test_an_unknown_database_type_is_refused_by_the_argument_spec(run_site):
+    out = stopped_before_any_host(run_site({"webmail_db_type": "mysql"}, groups=WEBMAIL_HOST))
+    assert "value of webmail_db_type must be one of: sqlite, pgsql, got: mysql" in out, out[-3000:]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import imaplib
 import json
 import os
@@ -19,7 +18,6 @@ import smtplib
 import subprocess
 import threading
 import time
-import urllib.parse
 
 import pytest
 import yaml
@@ -34,7 +32,11 @@ from tests.helpers.labdata import lab_mail
 from tests.helpers.mail_password import change_password
 from tests.helpers.managesieve import login as sieve_login
 from tests.helpers.mailclient import IMAPS, SMTP, imap_wait_for, make_message, smtp_send, submission
-from tests.helpers.webmail import Browser, logged_in
+from tests.helpers.webmail import Browser, contact_shown, request_token
+from tests.helpers.webmail import add_contact as webmail_add_contact
+from tests.helpers.webmail import contacts as webmail_contacts
+from tests.helpers.webmail import identities as webmail_identities
+from tests.helpers.webmail import post_form as webmail_post
 
 USERS = ["locnv@gialai.gov.vn", "hoatt@gialai.gov.vn", "vanphong@gialai.gov.vn"]
 POSTMASTER = "postmaster@gialai.gov.vn"
@@ -395,58 +397,7 @@ def webmail_session(lab, user: str) -> tuple[Browser, str]:
     b = Browser(target.address, target.hostname, target.tls_context())
     answer = b.login(user, lab.password(user))
     assert answer.status == 302, (answer.status, answer.body[:2000])
-    page = b.get("/?_task=mail&_mbox=INBOX")
-    assert page.status == 200 and logged_in(page.body), page.body[:2000]
-    token = re.search(r'"request_token":"([^"]+)"', page.body)
-    assert token, page.body[:2000]
-    return b, token[1]
-
-
-def webmail_post(b: Browser, path: str, pairs: list[tuple[str, str]]):
-    """A form of Roundcube's pages, posted as the browser posts it (fields may repeat: _email[])."""
-    answer = b.request("POST", path, body=urllib.parse.urlencode(pairs).encode(),
-                       headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert answer.status == 200, (path, answer.status, answer.body[:2000])
-    return answer
-
-
-def webmail_add_contact(b: Browser, token: str, contact: dict[str, str]) -> None:
-    """The address book's "create contact" form (personal address book, source 0)."""
-    webmail_post(b, "/?_task=addressbook&_action=save", [
-        ("_token", token), ("_source", "0"), ("_framed", "1"), ("_cid", ""),
-        ("_firstname", contact["firstname"]), ("_surname", contact["surname"]),
-        ("_email[]", contact["email"]), ("_subtype_email[]", "home")])
-
-
-def webmail_contacts(b: Browser, token: str) -> tuple[str, str]:
-    """What Roundcube answers for the personal address book: the list the page shows (its AJAX answer, the
-    rows' data decoded) and the address book exported as vCards (unfolded)."""
-    listed = b.request("GET", "/?_task=addressbook&_action=list&_source=0&_remote=1",
-                       headers={"X-Roundcube-Request": token})
-    assert listed.status == 200, (listed.status, listed.body[:2000])
-    rows = []
-    for args in re.findall(r"add_contact_row\((.*?)\);", json.loads(listed.body).get("exec", "")):
-        rows.append(json.dumps(json.loads(f"[{args}]"), ensure_ascii=False))
-    vcards = b.get(f"/?_task=addressbook&_action=export&_source=0&_token={urllib.parse.quote(token)}")
-    # an empty address book exports nothing at all
-    assert vcards.status == 200 and (vcards.body == "" or "BEGIN:VCARD" in vcards.body), (vcards.status,
-                                                                                          vcards.body[:2000])
-    return "\n".join(rows), re.sub(r"\r?\n[ \t]", "", vcards.body)
-
-
-def webmail_identities(b: Browser) -> str:
-    """The settings' list of identities, as the page shows it (text of the table)."""
-    page = b.get("/?_task=settings&_action=identities")
-    assert page.status == 200, (page.status, page.body[:2000])
-    table = re.search(r'<table[^>]*id="identities-table".*?</table>', page.body, re.S)
-    assert table, page.body[:3000]
-    return html.unescape(re.sub(r"<[^>]+>", " ", table[0]))
-
-
-def contact_shown(listed: str, vcards: str, contact: dict[str, str]) -> bool:
-    name = f"{contact['firstname']} {contact['surname']}"
-    return (contact["email"] in listed and name in listed
-            and f"FN:{name}" in vcards and contact["email"] in vcards)
+    return b, request_token(b)
 
 
 def sqlite_count(host, db: str, table: str) -> int:

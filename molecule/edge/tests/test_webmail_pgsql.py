@@ -1,0 +1,107 @@
+"""Roundcube on PostgreSQL (WEB-20, issue #19): webmail_db_type: pgsql (group_vars/edge_mail).
+
+Every browser test of this scenario runs on this database. These tests show what is particular to
+it: Roundcube's rows are in PostgreSQL (a user who logs in over HTTPS is a row there), the server
+answers on loopback only and only to the password, PHP's user cannot act as the database's
+superuser, and the dump webmail-backup-db makes before each backup brings a contact back through the
+role's restore entry point (what playbooks/rebuild.yml runs after the snapshot is back).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.lab import changed_counts, run_site
+from tests.helpers.webmail import Browser, add_contact, contact_shown, contacts, request_token
+
+USER = "hoatt@gialai.gov.vn"
+DB, DB_USER = "roundcube", "roundcube"
+COPY = "/var/backups/webmail/roundcube.pgdump"
+CONTACT = {"firstname": "Lê Văn", "surname": "Khôi Phục", "email": "khoi.phuc@partner.example"}
+RESTORE = "molecule/edge/webmail-restore.yml"
+
+
+def sql(host, query: str, db: str = DB) -> str:
+    """A query as PostgreSQL's superuser over the local socket (peer: only root through runuser)."""
+    r = host.run("cd / && runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -d %s -tAc %s", db, query)
+    assert r.rc == 0, r.stderr
+    return r.stdout.strip()
+
+
+def session(edge) -> tuple[Browser, str]:
+    b = Browser(edge.mail.target.address, edge.mail.hostname, edge.mail.target.tls_context())
+    answer = b.login(USER, edge.mail.password(USER))
+    assert answer.status == 302, (answer.status, answer.body[:2000])
+    return b, request_token(b)
+
+
+@pytest.mark.control("WEB-20")
+def test_roundcube_keeps_its_users_in_postgresql_owned_by_its_own_role(edge, evidence):
+    host = edge.mail.host
+    dsn = host.run("grep db_dsnw /etc/roundcube/config.inc.php").stdout
+    assert "'pgsql://roundcube:" in dsn and "@127.0.0.1/roundcube'" in dsn, "no PostgreSQL DSN"
+    assert not host.file("/var/lib/roundcube/db/roundcube.sqlite").exists
+    config = host.file("/etc/roundcube/config.inc.php")
+    assert (config.user, config.group, config.mode) == ("root", "www-data", 0o640)
+    b, _ = session(edge)
+    b.close()
+    assert sql(host, f"SELECT count(*) FROM users WHERE username = '{USER}'") == "1"
+    # every table is the role's (the schema was loaded as it), none the superuser's
+    owners = sql(host, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+    assert owners == DB_USER, owners
+    evidence(f"{USER} logged in over HTTPS is a row of PostgreSQL's {DB}.users; the tables belong to {owners}")
+
+
+@pytest.mark.control("WEB-20")
+def test_postgresql_answers_on_loopback_only_and_only_to_the_password(edge, evidence):
+    host = edge.mail.host
+    listening = host.run("ss -Htln 'sport = :5432'").stdout.split("\n")
+    local = sorted(line.split()[3].rsplit(":", 1)[0] for line in listening if line.strip())
+    assert local and set(local) <= {"127.0.0.1", "[::1]"}, local
+    # from another host of the network: nothing answers on 5432
+    probe = edge.partner.host.run(
+        "python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], 5432), 5)' %s",
+        edge.mail.target.address)
+    assert probe.rc != 0 and ("refused" in probe.stderr or "timed out" in probe.stderr), probe.stderr
+    wrong = host.run("cd / && PGPASSWORD=not-the-password psql -X -h 127.0.0.1 -U %s -d %s -tAc 'SELECT 1'",
+                     DB_USER, DB)
+    assert wrong.rc != 0 and "password authentication failed" in wrong.stderr, wrong.stderr
+    # PHP-FPM's user (www-data) reaches the database only as Roundcube's role, never as its superuser
+    peer = host.run("cd / && runuser -u www-data -- psql -X -U postgres -d %s -tAc 'SELECT 1'", DB)
+    assert peer.rc != 0 and "authentication failed" in peer.stderr, peer.stderr
+    evidence(f"5432 listens on {', '.join(local)}; {edge.partner.name} cannot connect; a wrong password over "
+             "127.0.0.1 and www-data as postgres are refused")
+
+
+@pytest.mark.control("WEB-20")
+def test_a_contact_deleted_after_the_backup_comes_back_from_the_dump(edge, evidence):
+    host = edge.mail.host
+    b, token = session(edge)
+    try:
+        assert not contact_shown(*contacts(b, token), CONTACT), "the contact exists before it is made"
+        add_contact(b, token, CONTACT)
+        assert contact_shown(*contacts(b, token), CONTACT)
+        made = host.run("/usr/local/sbin/webmail-backup-db")
+        assert made.rc == 0, made.stderr
+        copy = host.file(COPY)
+        assert (copy.user, copy.mode) == ("root", 0o600) and host.file("/var/backups/webmail").mode == 0o700
+        listing = host.run("pg_restore --list %s", COPY)
+        assert listing.rc == 0 and "TABLE DATA public contacts" in listing.stdout, listing.stderr
+        # the loss: the contact's row is gone from the live database
+        sql(host, f"DELETE FROM contacts WHERE email = '{CONTACT['email']}'")
+        assert not contact_shown(*contacts(b, token), CONTACT)
+    finally:
+        b.close()
+    restored = run_site(edge.mail.name, {}, "all", playbook=RESTORE)
+    assert restored.returncode == 0, restored.stdout[-4000:]
+    assert changed_counts(restored.stdout).get(edge.mail.name, 0) > 0, restored.stdout[-2000:]
+    assert sql(host, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'") == DB_USER
+    assert host.service("php8.4-fpm").is_running
+    b, token = session(edge)
+    try:
+        listed, vcards = contacts(b, token)
+        assert contact_shown(listed, vcards, CONTACT), listed + "\n" + vcards
+    finally:
+        b.close()
+    evidence(f"webmail-backup-db dumped {DB} ({copy.size} bytes, root 0600); a contact deleted afterwards is "
+             "listed in Roundcube again after the role's restore (webmail-restore.yml)")
