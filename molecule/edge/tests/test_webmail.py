@@ -181,12 +181,19 @@ def test_an_idle_session_ends(edge, evidence):
     b = _browser(edge)
     assert b.login(USER, edge.mail.password(USER)).status == 302
     assert logged_in(b.get("/?_task=mail&_mbox=INBOX").body)
-    # Age the session past the lifetime in the database: the next request is a login page.
+    # Age the session past the lifetime in the database (SQLite, or PostgreSQL where the scenario sets
+    # webmail_db_type: pgsql): the next request is a login page.
     sid = b.jar["roundcube_sessid"]
     db = "/var/lib/roundcube/db/roundcube.sqlite"
-    r = edge.mail.host.run(f"sqlite3 {db} \"UPDATE session SET changed = datetime('now', '-{minutes + 1} minutes') "
-                           f"WHERE sess_id = '{sid}'; SELECT changes();\"")
-    assert r.stdout.strip() == "1", r.stdout + r.stderr
+    if edge.mail.host.file(db).exists:
+        r = edge.mail.host.run(f"sqlite3 {db} \"UPDATE session SET changed = datetime('now', '-{minutes + 1} minutes') "
+                               f"WHERE sess_id = '{sid}'; SELECT changes();\"")
+        assert r.stdout.strip() == "1", r.stdout + r.stderr
+    else:
+        r = edge.mail.host.run(
+            "cd / && runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -d roundcube -tAc %s",
+            f"UPDATE session SET changed = now() - interval '{minutes + 1} minutes' WHERE sess_id = '{sid}'")
+        assert r.rc == 0 and r.stdout.strip() == "UPDATE 1", r.stdout + r.stderr
     page = b.get("/?_task=mail&_mbox=INBOX")
     assert not logged_in(page.body) and 'id="rcmloginuser"' in page.body, page.body[:1000]
     evidence(f"session_lifetime {minutes} min; a session idle for {minutes + 1} min gets the login page")
