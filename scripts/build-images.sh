@@ -124,6 +124,12 @@ build_mail() {
   echo "built $image"
 }
 
+# One build at a time on this machine: `make test` builds the package image beside the
+# first scenarios (scripts/molecule-all.sh) while bench-short may ask for it too; the
+# second caller waits here, then finds the image made.
+exec 9>"${TMPDIR:-/tmp}/mail-build-images.lock"
+flock 9
+
 # All at once (debootstrap waits on the mirror and on dpkg in turn), each in a
 # subshell with its own clean-up; fails if any failed. trixie-mail builds trixie
 # first when it is missing, so trixie is not built a second time beside it.
