@@ -239,6 +239,18 @@ def test_admin_network_that_is_not_a_cidr(run_site):
     assert "not a network in CIDR form (address/prefix): ['10.10.0.0'] (firewall_admin_networks" in out, out[-3000:]
 
 
+@pytest.mark.control("SSH-08")
+@pytest.mark.parametrize("value, message", [
+    ("10.88.0.1/32", "must be a list of addresses or CIDR networks without host bits set: a string was given: "
+                     "10.88.0.1/32"),
+    (["10.88.0.1/24"], "'10.88.0.1/24' has host bits set (the network is 10.88.0.0/24)"),
+])
+def test_ssh_penalty_exemption_that_is_not_a_list_of_networks(run_site, value, message):
+    # sshd would take a malformed list whole or not at all: a bastion locked out by its penalties
+    out = stopped_before_any_host(run_site({"ssh_penalty_exempt": value}))
+    assert message in out, out[-3000:]
+
+
 def test_ssh_admin_key_that_is_not_a_public_key(run_site):
     admins = [{"name": "mailadmin", "keys": ["-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA"]}]
     out = stopped_before_any_host(run_site({"ssh_admins": admins}))

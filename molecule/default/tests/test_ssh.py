@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 
@@ -69,6 +70,33 @@ def test_effective_sshd_settings(mail):
     assert cfg["banner"] == "/etc/issue.net"
     cfgfile = mail.host.file("/etc/ssh/sshd_config")
     assert cfgfile.user == "root" and cfgfile.mode == 0o600
+
+
+@pytest.mark.control("SSH-08")
+def test_the_bastion_is_never_refused_by_sshd_penalties(mail, evidence):
+    """OpenSSH 9.8+ (Debian 13) refuses, with "Not allowed at this time", a source that has run up
+    15 s of penalties (1 s per connection that ends without a login). The controller is the lab's
+    bastion: 25 such connections in a row, and every one still gets SSH's banner."""
+    with socket.create_connection((mail.target.address, 22), timeout=10) as s:
+        bastion = s.getsockname()[0]
+        assert s.recv(64).startswith(b"SSH-2.0-")
+    cfg = _sshd(mail)
+    release = mail.host.system_info.release.split(".")[0]
+    if release == "12":  # OpenSSH 9.2: no penalties, the role writes no exempt list
+        assert "persourcepenalties" not in cfg, cfg.get("persourcepenalties")
+    else:
+        assert cfg["persourcepenalties"] != "no", cfg["persourcepenalties"]
+        exempt = cfg["persourcepenaltyexemptlist"].split(",")
+        assert f"{bastion}/32" in exempt, exempt[:5]
+    banners = []
+    for _ in range(25):
+        with socket.create_connection((mail.target.address, 22), timeout=10) as s:
+            banners.append(s.recv(64))
+    refused = [b for b in banners if not b.startswith(b"SSH-2.0-")]
+    assert not refused, refused[:3]
+    evidence(f"Debian {release}: 25 connections without a login from the bastion {bastion}, 25 banners"
+             + ("" if release == "12" else f"; sshd's penalties on ({cfg['persourcepenalties'][:40]}...), "
+                                          f"{len(exempt)} exempt bastion addresses"))
 
 
 @pytest.mark.control("SSH-04")
