@@ -105,3 +105,38 @@ def test_a_contact_deleted_after_the_backup_comes_back_from_the_dump(edge, evide
         b.close()
     evidence(f"webmail-backup-db dumped {DB} ({copy.size} bytes, root 0600); a contact deleted afterwards is "
              "listed in Roundcube again after the role's restore (webmail-restore.yml)")
+
+
+@pytest.mark.control("WEB-20")
+def test_a_truncated_dump_fails_the_restore_and_leaves_the_webmail_serving_its_database(edge, evidence):
+    """A copy that passes the check (its table of contents is whole) and breaks while it loads: the
+    restore fails naming the step, the live database is not replaced (a contact made before is still
+    listed) and PHP-FPM, stopped for the restore, runs again."""
+    host = edge.mail.host
+    contact = {"firstname": "Trần", "surname": "Còn Nguyên", "email": "con.nguyen@partner.example"}
+    b, token = session(edge)
+    try:
+        add_contact(b, token, contact)
+        made = host.run("/usr/local/sbin/webmail-backup-db")
+        assert made.rc == 0, made.stderr
+        size = host.file(COPY).size
+        # the copy loses its last third (a backup cut short); its table of contents still reads
+        cut = host.run("truncate -s %s %s && pg_restore --list %s | grep -c ' TABLE .* users '",
+                       str(size * 2 // 3), COPY, COPY)
+        assert cut.rc == 0 and cut.stdout.strip() == "1", (cut.stdout, cut.stderr)
+        failed = run_site(edge.mail.name, {}, "all", playbook=RESTORE)
+        assert failed.returncode != 0, failed.stdout[-3000:]
+        assert 'failed at "Restore the dump as the database' in failed.stdout, failed.stdout[-3000:]
+        assert host.service("php8.4-fpm").is_running, "PHP-FPM left stopped by the failed restore"
+        assert sql(host, "SELECT count(*) FROM pg_database WHERE datname = 'roundcube.restore'", db="postgres") == "0"
+    finally:
+        b.close()
+        host.run("/usr/local/sbin/webmail-backup-db")  # a sound copy again for whatever runs next
+    b, token = session(edge)
+    try:
+        listed, vcards = contacts(b, token)
+        assert contact_shown(listed, vcards, contact), listed + "\n" + vcards
+    finally:
+        b.close()
+    evidence(f"a copy cut to 2/3 of {size} bytes (its table of contents still listed): the restore failed at "
+             "pg_restore, PHP-FPM runs, no half-restored database is left, the contact made before is still listed")
