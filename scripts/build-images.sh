@@ -107,10 +107,7 @@ build_mail() {
   echo "building $image from $base with $(sed 's/#.*//' "$list" | wc -w) packages ..."
   # shellcheck disable=SC2064  # the name is fixed now, on purpose
   trap "podman rm -f -t 0 '$name' >/dev/null 2>&1 || true" EXIT
-  # MAIL_IMAGE_CPU_SHARES: the build's CPU weight (scripts/molecule-all.sh: 4096, since two
-  # scenarios wait for this image while the others converge beside it)
-  podman run --name "$name" ${MAIL_IMAGE_CPU_SHARES:+--cpu-shares "$MAIL_IMAGE_CPU_SHARES"} \
-    -v "$list:/tmp/mail-packages.txt:ro" "$base" sh -euc '
+  podman run --name "$name" -v "$list:/tmp/mail-packages.txt:ro" "$base" sh -euc '
     printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sed -e "s/#.*//" /tmp/mail-packages.txt) >/dev/null

@@ -40,20 +40,10 @@ step_times() {
        END { for (i = 1; i <= n; i++) printf "%s%s %d", (i > 1 ? ", " : ""), order[i], d[order[i]] }' "$1"
 }
 
-# The scenarios share the cores, and the suite ends when the longest chain of steps
-# ends: the backup scenario's (it waits for the package image, then converges two
-# hosts and rebuilds one from the bare image in its verify). MOLECULE_FIRST (default:
-# backup) names the scenarios that go first: their containers get twice the CPU
-# weight (MAIL_CPU_SHARES, read by every molecule.yml) and their Ansible and pytest
-# processes run at nice 0; the others at MOLECULE_NICE (3). The package image, on
-# the path of edge and backup, is built at four times the weight.
-first=" ${MOLECULE_FIRST-backup} "
 run_one() {
-  local s=$1 t0 rc shares=1024 niceness=${MOLECULE_NICE:-3}
-  if [ "${first/ $s /}" != "$first" ]; then shares=2048; niceness=0; fi
+  local s=$1 t0 rc
   t0=$(date +%s)
-  MAIL_CPU_SHARES=$shares PYTHONUNBUFFERED=1 nice -n "$niceness" \
-    molecule -c .config/molecule/config.yml test -s "$s" 2>&1 | stamp_steps "$logs/$s.steps" >"$logs/$s.log"
+  PYTHONUNBUFFERED=1 molecule -c .config/molecule/config.yml test -s "$s" 2>&1 | stamp_steps "$logs/$s.steps" >"$logs/$s.log"
   rc=${PIPESTATUS[0]}
   echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
 }
@@ -67,7 +57,7 @@ for s in "$@"; do
 done
 if [ ${#later[@]} -gt 0 ]; then
   echo "== scripts/build-images.sh trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
-  MAIL_IMAGE_CPU_SHARES=${MAIL_IMAGE_CPU_SHARES:-4096} scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
+  scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
   image_pid=$!
 fi
 start() {
