@@ -32,3 +32,13 @@ def test_a_metrics_unit_that_is_not_a_unit_name_is_refused(run_site):
     out = stopped_before_any_host(run_site({"metrics_systemd_units": ["dovecot.service", "dove cot"]},
                                            groups=MONITOR_HOST))
     assert "metrics_systemd_units: not a unit name (name.service, .timer or .socket): ['dove cot']" in out, out[-3000:]
+
+
+@pytest.mark.control("MON-03")
+def test_a_smarthost_ca_that_carries_a_private_key_is_refused(run_site):
+    """The CA Alertmanager verifies the smarthost with is written on the monitor host: never a key."""
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMIIE\n"
+    out = stopped_before_any_host(run_site({"monitoring_smtp_tls_ca_pem": pem}, groups=MONITOR_HOST))
+    assert ("monitoring_smtp_tls_ca_pem must be a CA certificate (PEM, no private key) and "
+            "monitoring_smtp_tls_ca_file an absolute path to write it to") in out, out[-3000:]
+    assert "MIIE" not in out, "the key's text is printed"

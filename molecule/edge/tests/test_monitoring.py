@@ -1,14 +1,13 @@
-"""Metrics and alerts (issue #21, controls MON-01…07): the metrics role on both mail hosts, the
+"""Metrics and alerts (issue #21, controls MON-01…05, 08): the metrics role on both mail hosts, the
 monitoring role on ours (mail_monitor).
 
 Prometheus on our host scrapes every exporter of both hosts (node exporter with the mail units and
 mail-metrics' textfile, the Postfix exporter) and has the rules loaded; the rules pass their own
 tests (promtool test rules) and a broken rule does not; the exporters answer the monitor host and
-no one else (the partner, an outside host to us, gets no connection). End to end: clamd stopped on
-our host → MailServiceDown for clamav-daemon.service reaches the webhook on the DNS host (the lab
-shortens `for:` to 10 s through monitoring_service_down_for) → clamd started → the alert arrives
-resolved. Every wait is a bounded poll on what the server says.
-"""
+no one else (the partner, an outside host to us, gets no connection). End to end, each fault made
+on our host and its alert followed to the webhook on the DNS host (the lab shortens `for:` to 10 s
+through the role's variables): clamd stopped → MailServiceDown → started → resolved; a backup
+27 h old → MailBackupOld → a good backup → resolved. Every wait is a bounded poll on what the server says."""
 
 from __future__ import annotations
 
@@ -170,16 +169,9 @@ def _notifications(edge):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def _clamd_alert(edge, status: str, since: str):
-    """The webhook's MailServiceDown alert for our clamd in `status`, started at or after `since`."""
-    for note in _notifications(edge):
-        for alert in note.get("alerts", []):
-            labels = alert["labels"]
-            if (labels.get("alertname") == "MailServiceDown" and labels.get("name") == "clamav-daemon.service"
-                    and labels.get("host") == edge.mail.name and alert["status"] == status
-                    and alert["startsAt"] >= since):
-                return alert
-    return None
+def _service_alert(edge, status: str, since: str, unit: str = "clamav-daemon.service"):
+    """The webhook's MailServiceDown alert for our `unit` in `status`, started at or after `since`."""
+    return _alert(edge, "MailServiceDown", status, since, name=unit)
 
 
 @pytest.mark.control("MON-05")
@@ -194,15 +186,64 @@ def test_clamd_stopped_alert_reaches_the_webhook_and_resolves(edge):
     assert host.run("systemctl stop clamav-daemon").rc == 0
     try:
         started = time.monotonic()
-        firing = poll("MailServiceDown (clamd) firing at the webhook", lambda: _clamd_alert(edge, "firing", since),
+        firing = poll("MailServiceDown (clamd) firing at the webhook", lambda: _service_alert(edge, "firing", since),
                       timeout=150)
         print(f"MailServiceDown firing at the webhook {time.monotonic() - started:.0f} s after clamd stopped")
         assert firing["labels"]["severity"] == "critical"
     finally:
         assert host.run("systemctl start clamav-daemon").rc == 0
     started = time.monotonic()
-    resolved = poll("MailServiceDown (clamd) resolved at the webhook", lambda: _clamd_alert(edge, "resolved", since),
+    resolved = poll("MailServiceDown (clamd) resolved at the webhook", lambda: _service_alert(edge, "resolved", since),
                     timeout=150)
     print(f"resolved at the webhook {time.monotonic() - started:.0f} s after clamd started")
     assert resolved["endsAt"] >= firing["startsAt"]
     assert host.run("systemctl is-active clamav-daemon").stdout.strip() == "active"
+
+
+def _alert(edge, alertname: str, status: str, since: str, **labels):
+    """The webhook's `alertname` alert for our host in `status` with `labels`, started at or after `since`."""
+    for note in _notifications(edge):
+        for alert in note.get("alerts", []):
+            got = alert["labels"]
+            if (got.get("alertname") == alertname and got.get("host") == edge.mail.name and alert["status"] == status
+                    and all(got.get(k) == v for k, v in labels.items()) and alert["startsAt"] >= since):
+                return alert
+    return None
+
+
+STATUS = "/var/lib/mail-backup/status"  # the backup client's status files, which mail-metrics reads
+
+
+@pytest.mark.control("MON-08")
+@pytest.mark.exclusive
+def test_a_backup_older_than_the_limit_raises_its_alert_and_a_good_one_resolves_it(edge, evidence):
+    """The backup client's status says the last good backup to `primary` is 27 h old (the limit is 26 h):
+    MailBackupOld (critical) reaches the webhook (the lab shortens for: to 10 s through
+    monitoring_backup_for); a good backup now resolves it. The status is written as the client writes it
+    (the edge lab has no backup host) and read by mail-metrics as its timer runs it."""
+    host = edge.mail.host
+    assert not host.file(STATUS).exists, "the edge lab has no backup client: the test's status would replace one"
+    now = int(time.time())
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now - 1))
+
+    def status(backup_ok: int) -> None:
+        written = host.run(f"install -d -m 0700 {STATUS} && echo primary > {STATUS}/repositories"
+                           f" && echo {backup_ok} > {STATUS}/primary.backup-ok && echo {now - 3600} > {STATUS}/primary.check-ok"
+                           " && systemctl start mail-metrics.service")
+        assert written.rc == 0, written.stderr
+
+    try:
+        status(now - 27 * 3600)
+        started = time.monotonic()
+        firing = poll("MailBackupOld (primary) firing at the webhook",
+                      lambda: _alert(edge, "MailBackupOld", "firing", since, repository="primary"), timeout=150)
+        fired_after = time.monotonic() - started
+        assert firing["labels"]["severity"] == "critical"
+        status(int(time.time()))
+        resolved = poll("MailBackupOld (primary) resolved at the webhook",
+                        lambda: _alert(edge, "MailBackupOld", "resolved", since, repository="primary"), timeout=150)
+    finally:
+        host.run(f"rm -rf {STATUS} && systemctl start mail-metrics.service")
+    evidence(f"last good backup 27 h old: MailBackupOld at the webhook after {fired_after:.0f} s; a good backup "
+             f"written: resolved (endsAt {resolved['endsAt']})")
+
