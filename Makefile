@@ -26,9 +26,10 @@ help:
 setup:
 	scripts/setup.sh
 
-## The bare Debian 13 and 12 images. The package image the edge and backup
-## scenarios start from (trixie-mail) is built by scripts/molecule-all.sh beside
-## the first scenarios, or by `scripts/build-images.sh trixie-mail`.
+## The bare Debian 13 and 12 images. The package images the edge and backup
+## scenarios start from (trixie-base, trixie-mail) are built by
+## scripts/molecule-all.sh beside the first scenarios, or by
+## `scripts/build-images.sh trixie-mail` (which makes trixie-base first).
 images: setup
 	scripts/build-images.sh trixie bookworm
 

@@ -2,13 +2,15 @@
 # Build the local Debian systemd images the lab and Molecule boot.
 # This script is the only place that knows how test images are made.
 #
-#   scripts/build-images.sh [trixie|bookworm|trixie-mail ...]   (default: all three)
+#   scripts/build-images.sh [trixie|bookworm|trixie-base|trixie-mail ...]   (default: all four)
 #
 # trixie-mail is the Debian 13 image with the mail system's Debian packages
-# already installed (lab/mail-packages.txt) and no configuration of ours: the
-# edge and backup scenarios start from it, so that only default and debian12
-# (and the benchmark) pay for installing every package on a bare system. It is
-# made from the trixie image, which is built first when missing.
+# already installed (lab/base-packages.txt, lab/mail-packages.txt) and no
+# configuration of ours: the edge and backup scenarios' mail hosts start from it,
+# the backup host from trixie-base (every host's packages only), so that only
+# default and debian12 (and the benchmark) pay for installing every package on a
+# bare system. trixie-mail is made from trixie-base, that from the trixie image;
+# each is built first when missing.
 #
 # Environment:
 #   MAIL_IMAGE_DEBIAN13 / MAIL_IMAGE_DEBIAN12  image names (default localhost/debian13-systemd:latest,
@@ -22,14 +24,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/lab/containers.conf}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(trixie bookworm trixie-mail)
+[ ${#suites[@]} -gt 0 ] || suites=(trixie bookworm trixie-base trixie-mail)
 
 image_for() {
   case "$1" in
     trixie) echo "${MAIL_IMAGE_DEBIAN13:-localhost/debian13-systemd:latest}" ;;
     bookworm) echo "${MAIL_IMAGE_DEBIAN12:-localhost/debian12-systemd:latest}" ;;
+    trixie-base) echo "${MAIL_IMAGE_DEBIAN13_BASE:-localhost/debian13-base:latest}" ;;
     trixie-mail) echo "${MAIL_IMAGE_DEBIAN13_MAIL:-localhost/debian13-mail:latest}" ;;
-    *) echo "unknown suite: $1 (expected trixie, bookworm or trixie-mail)" >&2; return 1 ;;
+    *) echo "unknown suite: $1 (expected trixie, bookworm, trixie-base or trixie-mail)" >&2; return 1 ;;
   esac
 }
 
@@ -92,35 +95,49 @@ SRC
   echo "built $image"
 }
 
-# The Debian 13 image plus the mail system's packages, installed as apt installs
-# them on a server (recommends included), with no service started while building
-# (policy-rc.d) and no apt lists kept (the base role refreshes them). A recipe
-# change, a new package list or a new base image makes it again.
-build_mail() {
-  local image base list recipe_mail name
-  image=$(image_for trixie-mail); base=$(image_for trixie)
-  list="$here/lab/mail-packages.txt"
-  build_one trixie || return 1
-  recipe_mail=$(cat <(recipe_of build_mail) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
-  up_to_date "$image" "$recipe_mail" && return 0
-  name="mail-image-build-$$"
-  echo "building $image from $base with $(sed 's/#.*//' "$list" | wc -w) packages ..."
+# The Debian 13 images with Debian packages the roles install already installed, as
+# apt installs them on a server (recommends included), with no service started while
+# building (policy-rc.d) and no apt lists kept (the base role refreshes them):
+# trixie-base the packages of every host (lab/base-packages.txt: the base, hardening,
+# ssh, fail2ban and firewall roles', and the backup tools): the backup host starts
+# from it; trixie-mail, made from trixie-base, adds the mail host's
+# (lab/mail-packages.txt; its webmail line without recommends, as the webmail role
+# installs it, with the role's answers to roundcube-core's questions). Services that
+# only some hosts run are left disabled: their roles enable them. A recipe change, a
+# new package list or a new base image makes an image again.
+build_layer() {  # suite, the suite it is made from, the package list
+  local suite=$1 from=$2 list=$3 image base recipe_layer name
+  image=$(image_for "$suite"); base=$(image_for "$from")
+  case "$from" in trixie) build_one trixie || return 1 ;; *) build_layer "$from" trixie "$here/lab/base-packages.txt" || return 1 ;; esac
+  recipe_layer=$(cat <(recipe_of build_layer) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
+  up_to_date "$image" "$recipe_layer" && return 0
+  name="mail-image-build-$suite-$$"
+  echo "building $image from $base with $(sed 's/#.*//; s/^webmail-no-recommends://' "$list" | wc -w) packages ..."
   # shellcheck disable=SC2064  # the name is fixed now, on purpose
   trap "podman rm -f -t 0 '$name' >/dev/null 2>&1 || true" EXIT
-  podman run --name "$name" -v "$list:/tmp/mail-packages.txt:ro" "$base" sh -euc '
+  podman run --name "$name" -v "$list:/tmp/packages.txt:ro" "$base" sh -euc '
     printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sed -e "s/#.*//" /tmp/mail-packages.txt) >/dev/null
-    # Monitoring runs only where its roles put it (metrics: with a monitor host in the
-    # inventory; monitoring: mail_monitor), which enable it themselves: not at every boot.
-    for unit in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postfix-exporter; do
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(sed -e "s/#.*//; /^webmail-no-recommends:/d" /tmp/packages.txt) >/dev/null
+    webmail=$(sed -n "s/#.*//; s/^webmail-no-recommends://p" /tmp/packages.txt)
+    if [ -n "$webmail" ]; then
+      # the webmail role answers these before it installs Roundcube (roles/webmail/tasks/install.yml)
+      printf "%s\n" "roundcube-core roundcube/dbconfig-install boolean false" \
+        "roundcube-core roundcube/reconfigure-webserver multiselect" \
+        "roundcube-core roundcube/restart-webserver boolean false" | debconf-set-selections
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $webmail >/dev/null
+    fi
+    # Run only where their roles put them, which enable them themselves: not at every boot.
+    for unit in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postfix-exporter \
+                nginx php8.4-fpm; do
       systemctl disable "$unit" >/dev/null 2>&1 || true
     done
     rm -f /usr/sbin/policy-rc.d; apt-get clean; rm -rf /var/lib/apt/lists/*
   ' > "/var/tmp/$name.log" 2>&1 || { tail -20 "/var/tmp/$name.log"; rm -f "/var/tmp/$name.log"; return 1; }
   rm -f "/var/tmp/$name.log"
-  podman commit -q --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe_mail" \
+  podman commit -q --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe_layer" \
     "$name" "$image" >/dev/null
+  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
   echo "built $image"
 }
 
@@ -131,15 +148,18 @@ exec 9>"${TMPDIR:-/tmp}/mail-build-images.lock"
 flock 9
 
 # All at once (debootstrap waits on the mirror and on dpkg in turn), each in a
-# subshell with its own clean-up; fails if any failed. trixie-mail builds trixie
-# first when it is missing, so trixie is not built a second time beside it.
+# subshell with its own clean-up; fails if any failed. trixie-mail builds
+# trixie-base and trixie first when they are missing (trixie-base builds trixie),
+# so neither is built a second time beside it.
 want=" ${suites[*]} "
 pids=()
 for suite in "${suites[@]}"; do
   image_for "$suite" >/dev/null
   case "$suite" in
-    trixie-mail) ( build_mail ) & ;;
-    trixie) [ "${want/ trixie-mail /}" = "$want" ] || continue; ( build_one "$suite" ) & ;;
+    trixie-mail) ( build_layer trixie-mail trixie-base "$here/lab/mail-packages.txt" ) & ;;
+    trixie-base) [ "${want/ trixie-mail /}" = "$want" ] || continue
+                 ( build_layer trixie-base trixie "$here/lab/base-packages.txt" ) & ;;
+    trixie) [ "${want/ trixie-mail /}${want/ trixie-base /}" = "$want$want" ] || continue; ( build_one "$suite" ) & ;;
     *) ( build_one "$suite" ) & ;;
   esac
   pids+=($!)

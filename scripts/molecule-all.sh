@@ -48,12 +48,13 @@ run_one() {
   echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
 }
 
-# A scenario whose molecule.yml names the package image (MAIL_IMAGE_DEBIAN13_MAIL)
-# starts once that image is built; the build runs beside the other scenarios.
+# A scenario whose molecule.yml names a package image (MAIL_IMAGE_DEBIAN13_MAIL or
+# _BASE) starts once they are built (trixie-mail is made from trixie-base); the
+# build runs beside the other scenarios.
 now=() later=()
 for s in "$@"; do
   rm -f "$logs/$s.result"
-  if grep -q MAIL_IMAGE_DEBIAN13_MAIL "molecule/$s/molecule.yml" 2>/dev/null; then later+=("$s"); else now+=("$s"); fi
+  if grep -Eq 'MAIL_IMAGE_DEBIAN13_(MAIL|BASE)' "molecule/$s/molecule.yml" 2>/dev/null; then later+=("$s"); else now+=("$s"); fi
 done
 if [ ${#later[@]} -gt 0 ]; then
   echo "== scripts/build-images.sh trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
@@ -68,7 +69,7 @@ start() {
 for s in "${now[@]}"; do start "$s"; done
 if [ ${#later[@]} -gt 0 ]; then
   if wait "$image_pid"; then
-    echo "== image localhost/debian13-mail ready after $(( $(date +%s) - start_all )) s"
+    echo "== images localhost/debian13-base and -mail ready after $(( $(date +%s) - start_all )) s"
     for s in "${later[@]}"; do start "$s"; done
   else
     for s in "${later[@]}"; do
