@@ -29,7 +29,7 @@ setup:
 ## The bare Debian 13 and 12 images. The package images the edge and backup
 ## scenarios start from (trixie-base, trixie-mail) are built by
 ## scripts/molecule-all.sh beside the first scenarios, or by
-## `scripts/build-images.sh trixie-base trixie-mail`.
+## `scripts/build-images.sh trixie-mail` (which makes trixie-base first).
 images: setup
 	scripts/build-images.sh trixie bookworm
 

@@ -9,8 +9,8 @@
 # configuration of ours: the edge and backup scenarios' mail hosts start from it,
 # the backup host from trixie-base (every host's packages only), so that only
 # default and debian12 (and the benchmark) pay for installing every package on a
-# bare system. Both are made from the trixie image, which is built first when
-# missing.
+# bare system. trixie-mail is made from trixie-base, that from the trixie image;
+# each is built first when missing.
 #
 # Environment:
 #   MAIL_IMAGE_DEBIAN13 / MAIL_IMAGE_DEBIAN12  image names (default localhost/debian13-systemd:latest,
@@ -97,26 +97,24 @@ SRC
 
 # The Debian 13 images with Debian packages the roles install already installed, as
 # apt installs them on a server (recommends included), with no service started while
-# building (policy-rc.d) and no apt lists kept (the base role refreshes them), each
-# made from the trixie image, both at once: trixie-base the packages of every host
-# (lab/base-packages.txt: the base, hardening, ssh, fail2ban and firewall roles', and
-# the backup tools), which the backup host starts from; trixie-mail those and the mail
-# host's (lab/mail-packages.txt; its webmail line without recommends, as the webmail
-# role installs it, with the role's answers to roundcube-core's questions). Services
-# that only some hosts run are left disabled: their roles enable them. A recipe
-# change, a new package list or a new trixie image makes an image again.
-build_pkg() {  # suite, then its package lists
-  local suite=$1 image base list recipe_pkg name
-  shift
-  image=$(image_for "$suite"); base=$(image_for trixie)
+# building (policy-rc.d) and no apt lists kept (the base role refreshes them):
+# trixie-base the packages of every host (lab/base-packages.txt: the base, hardening,
+# ssh, fail2ban and firewall roles', and the backup tools): the backup host starts
+# from it; trixie-mail, made from trixie-base, adds the mail host's
+# (lab/mail-packages.txt; its webmail line without recommends, as the webmail role
+# installs it, with the role's answers to roundcube-core's questions). Services that
+# only some hosts run are left disabled: their roles enable them. A recipe change, a
+# new package list or a new base image makes an image again.
+build_layer() {  # suite, the suite it is made from, the package list
+  local suite=$1 from=$2 list=$3 image base recipe_layer name
+  image=$(image_for "$suite"); base=$(image_for "$from")
+  case "$from" in trixie) build_one trixie || return 1 ;; *) build_layer "$from" trixie "$here/lab/base-packages.txt" || return 1 ;; esac
+  recipe_layer=$(cat <(recipe_of build_layer) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
+  up_to_date "$image" "$recipe_layer" && return 0
   name="mail-image-build-$suite-$$"
-  list="/var/tmp/$name.packages"
-  # shellcheck disable=SC2064  # the names are fixed now, on purpose
-  trap "podman rm -f -t 0 '$name' >/dev/null 2>&1 || true; rm -f '$list' '/var/tmp/$name.log'" EXIT
-  cat "$@" > "$list"
-  recipe_pkg=$(cat <(recipe_of build_pkg) "$list" <(podman image inspect -f '{{.Id}}' "$base") | sha256sum | cut -c1-16)
-  up_to_date "$image" "$recipe_pkg" && return 0
   echo "building $image from $base with $(sed 's/#.*//; s/^webmail-no-recommends://' "$list" | wc -w) packages ..."
+  # shellcheck disable=SC2064  # the name is fixed now, on purpose
+  trap "podman rm -f -t 0 '$name' >/dev/null 2>&1 || true" EXIT
   podman run --name "$name" -v "$list:/tmp/packages.txt:ro" "$base" sh -euc '
     printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
     apt-get update -qq
@@ -135,9 +133,11 @@ build_pkg() {  # suite, then its package lists
       systemctl disable "$unit" >/dev/null 2>&1 || true
     done
     rm -f /usr/sbin/policy-rc.d; apt-get clean; rm -rf /var/lib/apt/lists/*
-  ' > "/var/tmp/$name.log" 2>&1 || { tail -20 "/var/tmp/$name.log"; return 1; }
-  podman commit -q --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe_pkg" \
+  ' > "/var/tmp/$name.log" 2>&1 || { tail -20 "/var/tmp/$name.log"; rm -f "/var/tmp/$name.log"; return 1; }
+  rm -f "/var/tmp/$name.log"
+  podman commit -q --change 'CMD ["/lib/systemd/systemd"]' --change "LABEL mail.recipe=$recipe_layer" \
     "$name" "$image" >/dev/null
+  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
   echo "built $image"
 }
 
@@ -148,18 +148,17 @@ exec 9>"${TMPDIR:-/tmp}/mail-build-images.lock"
 flock 9
 
 # All at once (debootstrap waits on the mirror and on dpkg in turn), each in a
-# subshell with its own clean-up; fails if any failed. The package images are made
-# from the trixie image, which is made (or found) first when one of them is asked for.
+# subshell with its own clean-up; fails if any failed. trixie-mail builds
+# trixie-base and trixie first when they are missing (trixie-base builds trixie),
+# so neither is built a second time beside it.
 want=" ${suites[*]} "
-if [ "${want/ trixie-mail /}${want/ trixie-base /}" != "$want$want" ]; then
-  ( build_one trixie ) || exit 1
-fi
 pids=()
 for suite in "${suites[@]}"; do
   image_for "$suite" >/dev/null
   case "$suite" in
-    trixie-mail) ( build_pkg trixie-mail "$here/lab/base-packages.txt" "$here/lab/mail-packages.txt" ) & ;;
-    trixie-base) ( build_pkg trixie-base "$here/lab/base-packages.txt" ) & ;;
+    trixie-mail) ( build_layer trixie-mail trixie-base "$here/lab/mail-packages.txt" ) & ;;
+    trixie-base) [ "${want/ trixie-mail /}" = "$want" ] || continue
+                 ( build_layer trixie-base trixie "$here/lab/base-packages.txt" ) & ;;
     trixie) [ "${want/ trixie-mail /}${want/ trixie-base /}" = "$want$want" ] || continue; ( build_one "$suite" ) & ;;
     *) ( build_one "$suite" ) & ;;
   esac

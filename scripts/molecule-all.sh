@@ -49,15 +49,16 @@ run_one() {
 }
 
 # A scenario whose molecule.yml names a package image (MAIL_IMAGE_DEBIAN13_MAIL or
-# _BASE) starts once both are built (side by side, beside the other scenarios).
+# _BASE) starts once they are built (trixie-mail is made from trixie-base); the
+# build runs beside the other scenarios.
 now=() later=()
 for s in "$@"; do
   rm -f "$logs/$s.result"
   if grep -Eq 'MAIL_IMAGE_DEBIAN13_(MAIL|BASE)' "molecule/$s/molecule.yml" 2>/dev/null; then later+=("$s"); else now+=("$s"); fi
 done
 if [ ${#later[@]} -gt 0 ]; then
-  echo "== scripts/build-images.sh trixie-base trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
-  scripts/build-images.sh trixie-base trixie-mail >"$logs/image-mail.log" 2>&1 &
+  echo "== scripts/build-images.sh trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
+  scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
   image_pid=$!
 fi
 start() {
