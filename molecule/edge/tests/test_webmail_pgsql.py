@@ -35,6 +35,16 @@ def session(edge) -> tuple[Browser, str]:
     return b, request_token(b)
 
 
+def assert_listed(edge, contact: dict) -> None:
+    """A new browser session lists `contact` in the address book (the database holds it)."""
+    b, token = session(edge)
+    try:
+        listed, vcards = contacts(b, token)
+        assert contact_shown(listed, vcards, contact), listed + "\n" + vcards
+    finally:
+        b.close()
+
+
 @pytest.mark.control("WEB-20")
 def test_roundcube_keeps_its_users_in_postgresql_owned_by_its_own_role(edge, evidence):
     host = edge.mail.host
@@ -97,12 +107,7 @@ def test_a_contact_deleted_after_the_backup_comes_back_from_the_dump(edge, evide
     assert changed_counts(restored.stdout).get(edge.mail.name, 0) > 0, restored.stdout[-2000:]
     assert sql(host, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'") == DB_USER
     assert host.service("php8.4-fpm").is_running
-    b, token = session(edge)
-    try:
-        listed, vcards = contacts(b, token)
-        assert contact_shown(listed, vcards, CONTACT), listed + "\n" + vcards
-    finally:
-        b.close()
+    assert_listed(edge, CONTACT)
     evidence(f"webmail-backup-db dumped {DB} ({copy.size} bytes, root 0600); a contact deleted afterwards is "
              "listed in Roundcube again after the role's restore (webmail-restore.yml)")
 
@@ -142,12 +147,7 @@ def test_a_copy_cut_short_is_refused_before_anything_is_stopped(edge, evidence):
     finally:
         b.close()
         host.run("/usr/local/sbin/webmail-backup-db")  # a sound copy again for whatever runs next
-    b, token = session(edge)
-    try:
-        listed, vcards = contacts(b, token)
-        assert contact_shown(listed, vcards, contact), listed + "\n" + vcards
-    finally:
-        b.close()
+    assert_listed(edge, contact)
     evidence(f"a copy cut to 2/3 of {size} bytes (its table of contents still listed): the restore refused it "
              "by its SHA-256 before stopping anything; PHP-FPM never restarted; a contact made before still listed")
 
