@@ -1,7 +1,8 @@
 """Prometheus scrape targets from the inventory (roles/monitoring, roles/metrics).
 
 Pure functions, no Ansible import but AnsibleFilterError; the filter ``mail_metrics_scrape_configs``
-(plugins/filter/mail_metrics_scrape_configs.py) wraps ``mail_metrics_scrape_configs``.
+(plugins/filter/mail_metrics_scrape_configs.py) wraps ``mail_metrics_scrape_configs``, and
+``mail_login_sources`` (plugins/filter/mail_login_sources.py) wraps ``mail_login_sources``.
 """
 
 from __future__ import annotations
@@ -86,3 +87,37 @@ def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__
         if static:
             configs.append({"job_name": str(exporter["job"]), "static_configs": static})
     return configs
+
+
+def mail_login_sources(hostvars, hosts, what: str = "the login") -> list[str]:
+    """Every address the ``hosts`` (the mail_monitor hosts) may connect from, for a login accepted
+    from them only (Dovecot's allow_nets): each host's ``firewall_address`` (one or a list) if set,
+    else its ``ansible_host`` if that is an IP address, plus its default IPv4 and IPv6 addresses from
+    this run's facts. Each address once, in host order. A host with none, or no host at all, stops
+    with an error naming ``what`` (the login would be refused from everywhere, or from that host)."""
+    if not hosts:
+        raise AnsibleFilterError(f"{what}: no host to accept the login from (its source groups have no host)")
+    sources: list[str] = []
+    for host in hosts or []:
+        hv = hostvars.get(host) or {}
+        found: list[str] = []
+        given = hv.get("firewall_address")
+        if given:
+            found.extend(str(a) for a in (given if isinstance(given, (list, tuple)) else [given]))
+        else:
+            if _is_ip(hv.get("ansible_host", "")):
+                found.append(str(hv["ansible_host"]))
+            facts = hv.get("ansible_facts") or {}
+            for key in ("default_ipv4", "default_ipv6"):
+                address = (facts.get(key) or {}).get("address")
+                if address:
+                    found.append(str(address))
+        if not found:
+            raise AnsibleFilterError(
+                f"{what}: no address for host {host!r}, from which the login is accepted: "
+                "set firewall_address for it, give it an IP ansible_host, or let the run reach it (its facts "
+                "give its default addresses)")
+        for address in found:
+            if address not in sources:
+                sources.append(address)
+    return sources

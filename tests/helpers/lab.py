@@ -50,6 +50,7 @@ class LabData:
     accounts: list[str]
     aliases: list[dict]
     passwords: dict[str, str] = field(repr=False)
+    alert_account: str = ""  # mail_alert_account: the monitor's login on submission
 
     def password(self, address: str) -> str:
         return self.passwords[address]
@@ -63,6 +64,7 @@ def load_lab_data() -> LabData:
         accounts=[a["address"] for a in mail["accounts"]],
         aliases=mail["aliases"],
         passwords=mail["passwords"],
+        alert_account=mail["data"].get("mail_alert_account", ""),
     )
 
 

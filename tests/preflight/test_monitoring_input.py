@@ -42,3 +42,15 @@ def test_a_smarthost_ca_that_carries_a_private_key_is_refused(run_site):
     assert ("monitoring_smtp_tls_ca_pem must be a CA certificate (PEM, no private key) and "
             "monitoring_smtp_tls_ca_file an absolute path to write it to") in out, out[-3000:]
     assert "MIIE" not in out, "the key's text is printed"
+
+
+@pytest.mark.control("MON-07")
+@pytest.mark.parametrize("account, problem", [
+    ("nobody@gialai.gov.vn", "not an account of the directory (mail_agencies or mail_accounts)"),
+    ("tamlt@gialai.gov.vn", "cannot log in (state suspended)"),
+], ids=["unknown", "suspended"])
+def test_an_alert_account_that_cannot_log_in_is_refused(run_site, account, problem):
+    """Alertmanager logs in on submission with mail_alert_account: an account it cannot log in as would
+    leave the alerts unsent, so the preflight names it and why."""
+    out = stopped_before_any_host(run_site({"mail_alert_account": account}, groups=MONITOR_HOST))
+    assert f'mail_alert_account "{account}": {problem}' in out, out[-3000:]

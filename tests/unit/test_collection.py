@@ -93,10 +93,10 @@ def test_every_filter_over_its_own_function():
     mail_audit_hosts, mail_lab_switches, mail_audit_hostvars, mail_backup_repository_problems,
     mail_backup_read_contents, mail_backup_archive_results, mail_cli_options, mail_backup_servers,
     mail_dkim_snapshot_files, mail_dkim_keys_add; 46 with mail_backup_restore_target, 47 with
-    mail_posting_restricted, 48 with mail_metrics_scrape_configs),
+    mail_posting_restricted, 48 with mail_metrics_scrape_configs, 49 with mail_login_sources),
     each its own function."""
     mapped = {func for plugin in filter_plugins().values() for func in plugin.FilterModule().filters().values()}
-    assert len(mapped) == len(WRAPPERS) == 48
+    assert len(mapped) == len(WRAPPERS) == 49
 
 
 def test_ansible_doc_reads_every_filter(tmp_path):

@@ -551,6 +551,7 @@ def _render(path):
 # lab inventory held before it described itself as a directory, as production does).
 LAB_ACCOUNTS = [
     {"address": "postmaster@gialai.gov.vn", "name": "Quản trị hệ thống thư", "agency": "VP"},
+    {"address": "canhbao@gialai.gov.vn", "name": "Cảnh báo hệ thống thư", "agency": "VP"},  # mail_alert_account
     {"address": "vanphong@gialai.gov.vn", "name": "Văn phòng UBND tỉnh", "agency": "VP",
      "senders": ["hoatt@gialai.gov.vn"]},
     {"address": "locnv@gialai.gov.vn", "name": "Nguyễn Văn Lộc", "agency": "VP"},
@@ -594,7 +595,7 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
         LAB_ACCOUNTS, key=lambda a: a["address"])
     assert {a["address"]: a.get("role") for a in derived if a.get("role") != "staff"} == {
         "postmaster@gialai.gov.vn": None, "vanphong@gialai.gov.vn": None, "luutru@gialai.gov.vn": None,
-        "locnv@gialai.gov.vn": "leader", "hoatt@gialai.gov.vn": "leader"}
+        "canhbao@gialai.gov.vn": None, "locnv@gialai.gov.vn": "leader", "hoatt@gialai.gov.vn": "leader"}
     assert lab["collisions"] == []
 
     # The same lifecycle and the same passwords (from the vault by address) on the lab's date.
@@ -611,7 +612,7 @@ def test_lab_directory_gives_exactly_the_lab_accounts_and_aliases():
     # The same agency tree, hence the same mailboxes per agency for restores.
     assert lab["agency_parents"] == {"VP": None, "VP-LT": "VP"}
     assert mail_agency_mailboxes(lab["effective"], lab["agency_parents"]) == {
-        "VP": ["hoatt@gialai.gov.vn", "hungpv@gialai.gov.vn", "locnv@gialai.gov.vn", "luutru@gialai.gov.vn",
+        "VP": ["canhbao@gialai.gov.vn", "hoatt@gialai.gov.vn", "hungpv@gialai.gov.vn", "locnv@gialai.gov.vn", "luutru@gialai.gov.vn",
                "namtq@gialai.gov.vn", "postmaster@gialai.gov.vn", "tamlt@gialai.gov.vn", "vanphong@gialai.gov.vn"],
         "VP-LT": ["luutru@gialai.gov.vn"]}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gialai.mail.plugins.plugin_utils.monitoring import mail_metrics_scrape_configs
+from ansible_collections.gialai.mail.plugins.plugin_utils.monitoring import mail_login_sources, mail_metrics_scrape_configs
 
 EXPORTERS = [{"job": "node", "port": 9100, "roles": ["metrics"]}, {"job": "postfix", "port": 9154, "roles": ["postfix"]}]
 
@@ -55,3 +55,24 @@ def test_a_job_without_hosts_is_left_out():
 def test_bad_input_is_named(hostvars, hosts, exporters, error):
     with pytest.raises(AnsibleFilterError, match=error.replace("(", r"\(")):
         mail_metrics_scrape_configs(hostvars, hosts, exporters)
+
+
+@pytest.mark.control("MON-07")
+def test_the_alert_login_sources_are_every_address_of_the_monitor_hosts():
+    hostvars = {
+        "mon1": {"ansible_facts": {"default_ipv4": {"address": "10.0.0.20"}, "default_ipv6": {"address": "2001:db8::20"}}},
+        "mon2": {"ansible_host": "10.0.0.21", "ansible_facts": {"default_ipv4": {"address": "10.0.0.21"}}},
+        "mon3": {"firewall_address": "192.0.2.3", "ansible_facts": {"default_ipv4": {"address": "10.9.9.9"}}},
+        "mon4": {"firewall_address": ["192.0.2.4", "2001:db8::4"]},
+    }
+    assert mail_login_sources(hostvars, ["mon1", "mon2", "mon3", "mon4", "mon1"]) == [
+        "10.0.0.20", "2001:db8::20", "10.0.0.21", "192.0.2.3", "192.0.2.4", "2001:db8::4"]
+    with pytest.raises(AnsibleFilterError, match="alert@x: no host to accept the login from"):
+        mail_login_sources(hostvars, [], what="alert@x")
+
+
+@pytest.mark.control("MON-07")
+def test_a_monitor_host_without_an_address_is_named():
+    # a host name as ansible_host and no facts (not reached in this run): the login would be refused from it
+    with pytest.raises(AnsibleFilterError, match="alert@x: no address for host 'mon9'.*firewall_address"):
+        mail_login_sources({"mon9": {"ansible_host": "mon9.example"}}, ["mon9"], what="alert@x")

@@ -1,4 +1,4 @@
-"""Metrics and alerts (issue #21, controls MON-01…05, 08): the metrics role on both mail hosts, the
+"""Metrics and alerts (issue #21, controls MON-01…08): the metrics role on both mail hosts, the
 monitoring role on ours (mail_monitor).
 
 Prometheus on our host scrapes every exporter of both hosts (node exporter with the mail units and
@@ -7,18 +7,27 @@ tests (promtool test rules) and a broken rule does not; the exporters answer the
 no one else (the partner, an outside host to us, gets no connection). End to end, each fault made
 on our host and its alert followed to the webhook on the DNS host (the lab shortens `for:` to 10 s
 through the role's variables): clamd stopped → MailServiceDown → started → resolved; a backup
-27 h old → MailBackupOld → a good backup → resolved. Every wait is a bounded poll on what the server says."""
+27 h old → MailBackupOld → a good backup → resolved, at the webhook and in the postmaster's mailbox
+(MON-07: the alert account's mail on submission; that login refused from another host). Every wait is a bounded poll on what the server says."""
 
 from __future__ import annotations
 
+import email
+import email.utils
 import json
+import os
 import shlex
+import subprocess
 import time
 
 import pytest
 
+from tests.helpers.fail2ban import forget
+from tests.helpers.lab import podman_env
+from tests.helpers.mailclient import IMAPS
 from tests.helpers.outside import PORT_STATE
 
+POSTMASTER = "postmaster@gialai.gov.vn"  # where the mail layer sends the alerts (monitoring_alert_email_to)
 PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback of the monitor host)
 RULES = "/etc/prometheus/rules/mail.rules.yml"
 WEBHOOK_LOG = "/var/lib/edge-webhook/alerts.jsonl"  # converge.yml's receiver on the DNS host
@@ -214,15 +223,42 @@ def _alert(edge, alertname: str, status: str, since: str, **labels):
 STATUS = "/var/lib/mail-backup/status"  # the backup client's status files, which mail-metrics reads
 
 
+def _alert_mails(edge, alertname: str) -> dict[str, email.message.Message]:
+    """The postmaster's messages whose subject names `alertname`, by Message-ID, read over IMAPS."""
+    found = {}
+    with IMAPS(edge.mail.target) as imap:
+        imap.login(POSTMASTER, edge.mail.password(POSTMASTER))
+        imap.select("INBOX", readonly=True)
+        typ, data = imap.search(None, "SUBJECT", alertname)
+        for num in (data[0].split() if typ == "OK" and data and data[0] else []):
+            _typ, parts = imap.fetch(num, "(BODY.PEEK[])")
+            message = email.message_from_bytes(parts[0][1])
+            found[message["Message-ID"]] = message
+        imap.logout()
+    return found
+
+
+def _new_alert_mail(edge, alertname: str, status: str, before: dict):
+    """A message to the postmaster not in `before` whose subject says `status` (FIRING, RESOLVED)."""
+    for message_id, message in _alert_mails(edge, alertname).items():
+        if message_id not in before and str(message["Subject"]).startswith(f"[{status}"):
+            return message
+    return None
+
+
 @pytest.mark.control("MON-08")
+@pytest.mark.control("MON-07")
 @pytest.mark.exclusive
 def test_a_backup_older_than_the_limit_raises_its_alert_and_a_good_one_resolves_it(edge, evidence):
     """The backup client's status says the last good backup to `primary` is 27 h old (the limit is 26 h):
     MailBackupOld (critical) reaches the webhook (the lab shortens for: to 10 s through
-    monitoring_backup_for); a good backup now resolves it. The status is written as the client writes it
-    (the edge lab has no backup host) and read by mail-metrics as its timer runs it."""
+    monitoring_backup_for) and the postmaster's mailbox (MON-07: Alertmanager's mail, sent on submission
+    with the alert account's login); a good backup now resolves it, at the webhook and by mail. The status
+    is written as the client writes it (the edge lab has no backup host) and read by mail-metrics as its
+    timer runs it."""
     host = edge.mail.host
     assert not host.file(STATUS).exists, "the edge lab has no backup client: the test's status would replace one"
+    before = _alert_mails(edge, "MailBackupOld")
     now = int(time.time())
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now - 1))
 
@@ -239,11 +275,73 @@ def test_a_backup_older_than_the_limit_raises_its_alert_and_a_good_one_resolves_
                       lambda: _alert(edge, "MailBackupOld", "firing", since, repository="primary"), timeout=150)
         fired_after = time.monotonic() - started
         assert firing["labels"]["severity"] == "critical"
+        # the same notification by mail: in the postmaster's mailbox, from the alert account
+        mailed = poll("MailBackupOld firing in the postmaster's mailbox",
+                      lambda: _new_alert_mail(edge, "MailBackupOld", "FIRING", before), timeout=120)
         status(int(time.time()))
         resolved = poll("MailBackupOld (primary) resolved at the webhook",
                         lambda: _alert(edge, "MailBackupOld", "resolved", since, repository="primary"), timeout=150)
+        mailed_resolved = poll("MailBackupOld resolved in the postmaster's mailbox",
+                               lambda: _new_alert_mail(edge, "MailBackupOld", "RESOLVED", before), timeout=120)
     finally:
         host.run(f"rm -rf {STATUS} && systemctl start mail-metrics.service")
-    evidence(f"last good backup 27 h old: MailBackupOld at the webhook after {fired_after:.0f} s; a good backup "
-             f"written: resolved (endsAt {resolved['endsAt']})")
+    account = edge.lab.alert_account
+    for message in (mailed, mailed_resolved):
+        assert email.utils.parseaddr(message["From"])[1] == account, message["From"]
+        assert email.utils.parseaddr(message["To"])[1] == POSTMASTER, message["To"]
+        assert "primary" in message.get_payload(decode=True).decode(errors="replace") if not message.is_multipart() \
+            else any("primary" in part.get_payload(decode=True).decode(errors="replace")
+                     for part in message.walk() if part.get_content_maintype() == "text")
+    # Postfix's log: Alertmanager logged in on submission with the alert account, from the monitor
+    # host's own address (not loopback: the store accepts that login from the monitor hosts only)
+    log = host.run(f"grep -F 'sasl_username={account}' /var/log/mail.log").stdout
+    assert f"[{address(host)}]" in log and "sasl_method=" in log, log[-2000:]
+    evidence(f"last good backup 27 h old: MailBackupOld at the webhook after {fired_after:.0f} s and in "
+             f"{POSTMASTER}'s mailbox over IMAPS ({mailed['Subject']!s}, from {account}, logged in on submission); "
+             f"a good backup written: resolved at the webhook (endsAt {resolved['endsAt']}) and by mail "
+             f"({mailed_resolved['Subject']!s})")
+
+
+# Run on the partner (another host than the monitor): the alert account's right password on 587
+# (after STARTTLS) and over IMAPS, then an ordinary account's from the same place. The passwords
+# come on stdin. Prints {login: [smtp code, imap result]}.
+FROM_ELSEWHERE = """import imaplib, json, smtplib, ssl, sys
+host, logins = sys.argv[1], json.load(sys.stdin)
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+out = {}
+for user, password in logins:
+    with smtplib.SMTP(host, 587, timeout=60) as client:
+        client.ehlo("mail.partner.example"); client.starttls(context=ctx); client.ehlo("mail.partner.example")
+        try:
+            code = client.login(user, password)[0]
+        except smtplib.SMTPAuthenticationError as error:
+            code = error.smtp_code
+    try:
+        imap = imaplib.IMAP4_SSL(host, 993, ssl_context=ctx, timeout=60)
+        imap.login(user, password); imap.logout(); result = "OK"
+    except imaplib.IMAP4.error as error:
+        result = str(error)
+    out[user] = [code, result]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.control("MON-07")
+def test_the_alert_login_is_refused_from_anywhere_but_the_monitor_host(edge, evidence):
+    """A stolen alert password is worth nothing elsewhere: from the partner (not a monitor host) the alert
+    account's right password is refused on submission (535) and over IMAPS, while an ordinary account logs
+    in from the same host (the refusal is the account's, not the place's)."""
+    account, other = edge.lab.alert_account, "hoatt@gialai.gov.vn"
+    logins = [[account, edge.mail.password(account)], [other, edge.mail.password(other)]]
+    run = subprocess.run(["podman", "exec", "-i", edge.partner.name, "python3", "-c", FROM_ELSEWHERE,
+                          address(edge.mail.host)], input=json.dumps(logins), capture_output=True, text=True,
+                         timeout=300, env={**os.environ, **podman_env()})
+    forget(edge.mail.host, address(edge.partner.host))  # the two failures are the test's, not an attack
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    assert got[other] == [235, "OK"], got
+    assert got[account][0] == 535, got
+    assert "AUTHENTICATIONFAILED" in got[account][1] or "failed" in got[account][1].lower(), got
+    evidence(f"from the partner: {account} with its right password -> SMTP {got[account][0]}, IMAP "
+             f"{got[account][1]!r}; {other} -> SMTP {got[other][0]}, IMAP {got[other][1]}")
 
