@@ -6,7 +6,7 @@ mail-metrics' textfile, the Postfix exporter) and has the rules loaded; the rule
 tests (promtool test rules) and a broken rule does not; the exporters answer the monitor host and
 no one else (the partner, an outside host to us, gets no connection). End to end, each fault made
 on our host and its alert followed to the webhook on the DNS host (the lab shortens `for:` to 10 s
-through the role's variables): clamd stopped → MailServiceDown → started → resolved; a backup
+through the role's variables): clamd or Dovecot stopped → MailServiceDown → started → resolved; a backup
 27 h old → MailBackupOld → a good backup → resolved, at the webhook and in the postmaster's mailbox
 (MON-07: the alert account's mail on submission; that login refused from another host). Every wait is a bounded poll on what the server says."""
 
@@ -16,12 +16,14 @@ import email
 import email.utils
 import json
 import os
+import re
 import shlex
 import subprocess
 import time
 
 import pytest
 
+from tests.audit.test_monitoring import ALERTS  # the rules file's rules, in order
 from tests.helpers.fail2ban import forget
 from tests.helpers.lab import podman_env
 from tests.helpers.mailclient import IMAPS
@@ -32,9 +34,6 @@ PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback o
 RULES = "/etc/prometheus/rules/mail.rules.yml"
 WEBHOOK_LOG = "/var/lib/edge-webhook/alerts.jsonl"  # converge.yml's receiver on the DNS host
 EXPORTERS = {9100: "node", 9154: "postfix"}
-ALERTS = ["MailServiceDown", "MailExporterDown", "MailQueueDeferred", "MailSignaturesOld", "MailSignaturesTooOld",
-          "MailBackupOld", "MailBackupCheckFailed", "MailCertificateExpiring", "MailDiskFull", "MailDiskFilling",
-          "MailAuthFailures", "MailTextfileStale", "MailTextfileBroken", "Watchdog"]
 
 # Copy a rules file with MailQueueDeferred's threshold ten times higher (and one more).
 BREAK = """import re, sys
@@ -185,28 +184,34 @@ def _service_alert(edge, status: str, since: str, unit: str = "clamav-daemon.ser
 
 @pytest.mark.control("MON-05")
 @pytest.mark.exclusive
-def test_clamd_stopped_alert_reaches_the_webhook_and_resolves(edge):
+@pytest.mark.parametrize("unit", ["clamav-daemon.service", "dovecot.service"], ids=["clamd", "dovecot"])
+def test_a_stopped_mail_service_alert_reaches_the_webhook_and_resolves(edge, evidence, unit):
+    """The scanner (mail is then deferred, 451) or the store (IMAP and SASL gone, LMTP deferred) stopped:
+    MailServiceDown for that unit reaches the webhook; started again, it arrives resolved. The webhook, not
+    the mail: an alert about the mail system cannot count on it (the alert mail itself is deferred)."""
     host = edge.mail.host
-    # Prometheus' view of clamd is "up" before we stop it (no stale alert is mistaken for ours)
-    poll("clamd active in Prometheus", lambda: [r for r in api(
-        host, "/api/v1/query?query=" + "node_systemd_unit_state%7Bname%3D%22clamav-daemon.service%22%2Cstate%3D%22active%22%7D")["result"]
-        if r["value"][1] == "1"], timeout=60)
+    # Prometheus' view of the unit is "up" before we stop it (no stale alert is mistaken for ours)
+    query = "node_systemd_unit_state%7Bname%3D%22" + unit + "%22%2Cstate%3D%22active%22%7D"
+    poll(f"{unit} active in Prometheus",
+         lambda: [r for r in api(host, "/api/v1/query?query=" + query)["result"] if r["value"][1] == "1"], timeout=60)
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
-    assert host.run("systemctl stop clamav-daemon").rc == 0
+    assert host.run(f"systemctl stop {unit}").rc == 0
     try:
         started = time.monotonic()
-        firing = poll("MailServiceDown (clamd) firing at the webhook", lambda: _service_alert(edge, "firing", since),
-                      timeout=150)
-        print(f"MailServiceDown firing at the webhook {time.monotonic() - started:.0f} s after clamd stopped")
+        firing = poll(f"MailServiceDown ({unit}) firing at the webhook",
+                      lambda: _service_alert(edge, "firing", since, unit), timeout=150)
+        fired_after = time.monotonic() - started
         assert firing["labels"]["severity"] == "critical"
     finally:
-        assert host.run("systemctl start clamav-daemon").rc == 0
+        assert host.run(f"systemctl start {unit}").rc == 0
     started = time.monotonic()
-    resolved = poll("MailServiceDown (clamd) resolved at the webhook", lambda: _service_alert(edge, "resolved", since),
-                    timeout=150)
-    print(f"resolved at the webhook {time.monotonic() - started:.0f} s after clamd started")
+    resolved = poll(f"MailServiceDown ({unit}) resolved at the webhook",
+                    lambda: _service_alert(edge, "resolved", since, unit), timeout=150)
+    resolved_after = time.monotonic() - started
     assert resolved["endsAt"] >= firing["startsAt"]
-    assert host.run("systemctl is-active clamav-daemon").stdout.strip() == "active"
+    assert host.run(f"systemctl is-active {unit}").stdout.strip() == "active"
+    evidence(f"{unit} stopped: MailServiceDown (critical) at the webhook after {fired_after:.0f} s; started: "
+             f"resolved after {resolved_after:.0f} s")
 
 
 def _alert(edge, alertname: str, status: str, since: str, **labels):
@@ -303,8 +308,9 @@ def test_a_backup_older_than_the_limit_raises_its_alert_and_a_good_one_resolves_
 
 
 # Run on the partner (another host than the monitor): the alert account's right password on 587
-# (after STARTTLS) and over IMAPS, then an ordinary account's from the same place. The passwords
-# come on stdin. Prints {login: [smtp code, imap result]}.
+# (after STARTTLS, AUTH PLAIN once) and over IMAPS, then an ordinary account's from the same place:
+# one failure in each of fail2ban's jails, under its lab threshold (3). The passwords come on stdin.
+# Prints {login: [smtp code, imap result]}.
 FROM_ELSEWHERE = """import imaplib, json, smtplib, ssl, sys
 host, logins = sys.argv[1], json.load(sys.stdin)
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -312,8 +318,9 @@ out = {}
 for user, password in logins:
     with smtplib.SMTP(host, 587, timeout=60) as client:
         client.ehlo("mail.partner.example"); client.starttls(context=ctx); client.ehlo("mail.partner.example")
-        try:
-            code = client.login(user, password)[0]
+        client.user, client.password = user, password
+        try:  # AUTH PLAIN once (login() would try LOGIN after it: two failures)
+            code = client.auth("PLAIN", client.auth_plain, initial_response_ok=True)[0]
         except smtplib.SMTPAuthenticationError as error:
             code = error.smtp_code
     try:
@@ -345,3 +352,54 @@ def test_the_alert_login_is_refused_from_anywhere_but_the_monitor_host(edge, evi
     evidence(f"from the partner: {account} with its right password -> SMTP {got[account][0]}, IMAP "
              f"{got[account][1]!r}; {other} -> SMTP {got[other][0]}, IMAP {got[other][1]}")
 
+
+
+# Run on the monitor host: `n` AUTH PLAIN attempts with a wrong password on its MX's submission port
+# (its own address here: the lab's monitor host is the mail host), as Alertmanager's login fails while
+# Dovecot is down; then whether a new connection still gets the banner. Prints [codes, banner code].
+MONITOR_FAILS = """import json, smtplib, ssl, sys
+host, user, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+codes = []
+for _ in range(n):
+    with smtplib.SMTP(host, 587, timeout=60) as client:
+        client.ehlo("mail.gialai.gov.vn"); client.starttls(context=ctx); client.ehlo("mail.gialai.gov.vn")
+        client.user, client.password = user, "not-the-password"
+        try:
+            codes.append(client.auth("PLAIN", client.auth_plain, initial_response_ok=True)[0])
+        except smtplib.SMTPAuthenticationError as error:
+            codes.append(error.smtp_code)
+with smtplib.SMTP(host, 587, timeout=30) as client:
+    banner = client.noop()[0]
+print(json.dumps([codes, banner]))
+"""
+
+
+@pytest.mark.control("MON-09")
+def test_the_monitor_host_is_never_banned_for_failed_alert_logins(edge, evidence):
+    """fail2ban's SASL jail on the MX ignores every monitor host's address (fail2ban_ignore_source_groups:
+    mail_monitor, as the running daemon lists it), and more failed logins from the monitor host than the
+    threshold (the lab's 3) get no ban and a new connection is served: an alert after Dovecot's outage is
+    not kept out by a ban. (The lab's monitor host is the mail host itself, which fail2ban's ignoreself
+    also spares: the daemon's ignore list is what shows the exemption holds for a monitor host of its own.)"""
+    host = edge.mail.host
+    ours = address(host)
+    for jail in ("postfix-sasl", "dovecot"):
+        listed = host.run(f"fail2ban-client get {jail} ignoreip").stdout
+        assert re.search(rf"^\W*{re.escape(ours)}$", listed, re.M), f"{jail} does not ignore {ours}: {listed[-1500:]}"
+    mark = host.run("wc -l < /var/log/fail2ban.log").stdout.strip() or "0"
+    run = host.run(f"python3 -c {shlex.quote(MONITOR_FAILS)} {ours} {edge.lab.alert_account} 4")
+    assert run.rc == 0, run.stderr
+    codes, banner = json.loads(run.stdout)
+    assert codes == [535] * 4 and banner == 250, (codes, banner)
+
+    def ignored():
+        log = host.run(f"tail -n +{int(mark) + 1} /var/log/fail2ban.log").stdout
+        return log if log.count(f"[postfix-sasl] Ignore {ours} by") >= 4 else None
+
+    log = poll("fail2ban ignoring the monitor host's four failures", ignored, timeout=60)
+    assert f"Ban {ours}" not in log and f"Found {ours}" not in log, log[-2000:]
+    banned = host.run("fail2ban-client banned").stdout
+    assert ours not in banned, banned
+    evidence(f"fail2ban's postfix-sasl and dovecot jails list the monitor host {ours} as ignored; 4 failed AUTH "
+             f"PLAIN from it (threshold 3): each 535, each ignored, no ban, a new connection served (NOOP {banner})")
