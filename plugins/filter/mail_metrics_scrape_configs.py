@@ -28,7 +28,9 @@ options:
     elements: str
     required: true
   exporters:
-    description: The exporters, C([{job, port, roles}]).
+    description: >-
+      The exporters, C([{job, port, roles}]); with C(port_var) instead of C(port), each host's port is that host
+      variable, and a host where it is 0 or unset is left out.
     type: list
     elements: dict
     required: true

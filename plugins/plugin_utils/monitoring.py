@@ -48,12 +48,23 @@ def _target(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
+def _port(job, value) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"monitoring: exporter {job!r}: port must be 1-65535") from None
+    if not 1 <= port <= 65535:
+        raise AnsibleFilterError(f"monitoring: exporter {job!r}: port must be 1-65535, not {port}")
+    return port
+
+
 def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__site_host_roles") -> list[dict]:
     """Prometheus ``scrape_configs`` for the exporters the ``hosts`` run.
 
     ``exporters`` is a list of ``{job, port, roles}``: the job scrapes ``port`` on every host whose
     roles (``hostvars[host][roles_key]``, the roles site.yml's table runs there) include one of
-    ``roles``. One static config per host, labelled ``host: <inventory name>``, hosts in the given
+    ``roles``. With ``port_var`` instead of ``port`` the port is that host variable of each host, and
+    a host where it is 0 or unset is left out (Dovecot's metrics: 2.4 hosts only). One static config per host, labelled ``host: <inventory name>``, hosts in the given
     order, each once. A job with no host is left out. A host without its roles (not in this run,
     e.g. under --limit) or without an address stops with an error naming it.
     """
@@ -68,12 +79,8 @@ def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__
     for exporter in exporters:
         if not isinstance(exporter, Mapping) or not exporter.get("job") or not exporter.get("roles"):
             raise AnsibleFilterError(f"monitoring: exporter {exporter!r} needs a job, a port and roles")
-        try:
-            port = int(exporter["port"])
-        except (KeyError, TypeError, ValueError):
-            raise AnsibleFilterError(f"monitoring: exporter {exporter['job']!r}: port must be 1-65535") from None
-        if not 1 <= port <= 65535:
-            raise AnsibleFilterError(f"monitoring: exporter {exporter['job']!r}: port must be 1-65535, not {port}")
+        port_var = exporter.get("port_var")
+        port = None if port_var else _port(exporter["job"], exporter.get("port"))
         static = []
         for host in ordered:
             hv = hostvars.get(host)
@@ -83,7 +90,13 @@ def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__
                     "host's scrape targets need every mail host in the run (no --limit that leaves it out)")
             if not set(hv[roles_key] or []) & set(exporter["roles"]):
                 continue
-            static.append({"targets": [_target(metrics_address(host, hv), port)], "labels": {"host": host}})
+            host_port = port
+            if port_var:  # the host's own port (0: it serves none)
+                value = hv.get(port_var, 0)
+                if not value or str(value).strip() == "0":
+                    continue
+                host_port = _port(exporter["job"], value)
+            static.append({"targets": [_target(metrics_address(host, hv), host_port)], "labels": {"host": host}})
         if static:
             configs.append({"job_name": str(exporter["job"]), "static_configs": static})
     return configs

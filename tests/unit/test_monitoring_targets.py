@@ -76,3 +76,22 @@ def test_a_monitor_host_without_an_address_is_named():
     # a host name as ansible_host and no facts (not reached in this run): the login would be refused from it
     with pytest.raises(AnsibleFilterError, match="alert@x: no address for host 'mon9'.*firewall_address"):
         mail_login_sources({"mon9": {"ansible_host": "mon9.example"}}, ["mon9"], what="alert@x")
+
+
+
+@pytest.mark.control("MON-01")
+def test_a_per_host_port_leaves_out_the_hosts_that_serve_none():
+    """Dovecot's own metrics: the port is each host's variable (2.4 hosts 9900, 2.3 hosts 0: not scraped)."""
+    hostvars = {
+        "store13": hv(["dovecot", "metrics"], ansible_host="10.0.0.13", metrics_dovecot_port="9900"),
+        "store12": hv(["dovecot", "metrics"], ansible_host="10.0.0.12", metrics_dovecot_port="0"),
+        "mx1": hv(["postfix", "metrics"], ansible_host="10.0.0.5", metrics_dovecot_port="9900"),  # no dovecot role
+        "store9": hv(["dovecot", "metrics"], ansible_host="10.0.0.9"),  # unset
+    }
+    configs = mail_metrics_scrape_configs(hostvars, ["store13", "store12", "mx1", "store9"],
+                                          [{"job": "dovecot", "port_var": "metrics_dovecot_port", "roles": ["dovecot"]}])
+    assert configs == [{"job_name": "dovecot", "static_configs": [
+        {"targets": ["10.0.0.13:9900"], "labels": {"host": "store13"}}]}]
+    with pytest.raises(AnsibleFilterError, match="exporter 'dovecot': port must be 1-65535, not 70000"):
+        mail_metrics_scrape_configs({"s": hv(["dovecot"], ansible_host="10.0.0.1", metrics_dovecot_port=70000)}, ["s"],
+                                    [{"job": "dovecot", "port_var": "metrics_dovecot_port", "roles": ["dovecot"]}])

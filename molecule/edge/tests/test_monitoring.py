@@ -33,7 +33,7 @@ POSTMASTER = "postmaster@gialai.gov.vn"  # where the mail layer sends the alerts
 PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback of the monitor host)
 RULES = "/etc/prometheus/rules/mail.rules.yml"
 WEBHOOK_LOG = "/var/lib/edge-webhook/alerts.jsonl"  # converge.yml's receiver on the DNS host
-EXPORTERS = {9100: "node", 9154: "postfix"}
+EXPORTERS = {9100: "node", 9154: "postfix", 9900: "dovecot"}  # Dovecot 2.4's own (dovecot_metrics_port)
 
 # Copy a rules file with MailQueueDeferred's threshold ten times higher (and one more).
 BREAK = """import re, sys
@@ -89,6 +89,9 @@ def test_prometheus_scrapes_every_exporter_of_both_hosts(edge):
     metrics = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9154/metrics")
     assert 'postfix_showq_message_age_seconds_count{queue="deferred"}' in metrics
     assert 'postfix_up{path="/var/spool/postfix/public/showq"} 1' in metrics
+    # Dovecot's own OpenMetrics (2.4, the recommended backend metrics): its authentications
+    dovecot = fetch(edge.mail.host, f"http://{address(edge.mail.host)}:9900/metrics")
+    assert "dovecot_auth_successes_total" in dovecot and "dovecot_auth_failures_total" in dovecot, dovecot[:2000]
     # its log counters move (it reads /var/log/mail.log): at least mail-metrics' own STARTTLS probes of 25
     connects = [line for line in metrics.splitlines() if line.startswith("postfix_smtpd_connects_total ")]
     assert connects and float(connects[0].split()[1]) > 0, connects
@@ -160,7 +163,7 @@ with ThreadPoolExecutor(len(sys.argv) - 2) as pool:
 def test_exporters_answer_the_monitor_host_only(edge):
     ours = address(edge.mail.host)
     # from the partner (an outside host to ours): no exporter, no Prometheus, no Alertmanager
-    run = edge.partner.host.run(f"python3 -c {shlex.quote(PROBE)} {ours} 9100 9154 9090 9093")
+    run = edge.partner.host.run(f"python3 -c {shlex.quote(PROBE)} {ours} 9100 9154 9900 9090 9093")
     assert run.rc == 0, run.stderr
     states = json.loads(run.stdout)
     assert all(state != "open" for state in states.values()), states
