@@ -26,7 +26,7 @@ import pytest
 from tests.audit.test_monitoring import ALERTS  # the rules file's rules, in order
 from tests.helpers.fail2ban import forget
 from tests.helpers.lab import podman_env
-from tests.helpers.mailclient import IMAPS
+from tests.helpers.mailclient import IMAPS, imap_wait_for
 from tests.helpers.outside import PORT_STATE
 
 POSTMASTER = "postmaster@gialai.gov.vn"  # where the mail layer sends the alerts (monitoring_alert_email_to)
@@ -226,6 +226,60 @@ def _alert(edge, alertname: str, status: str, since: str, **labels):
                     and all(got.get(k) == v for k, v in labels.items()) and alert["startsAt"] >= since):
                 return alert
     return None
+
+
+HELD_TO = "hoatt@gialai.gov.vn"
+
+
+def _queue(host) -> list[dict]:
+    """Postfix's queue as postqueue -j gives it, one message per entry."""
+    run = host.run("postqueue -j")
+    assert run.rc == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.control("MON-10")
+@pytest.mark.exclusive
+def test_a_message_left_on_hold_raises_its_alert_and_its_release_delivers_it(edge, evidence):
+    """A message on hold (the lab: any, after 10 s; monitoring_queue_held_*): MailQueueHeld reaches the
+    webhook; released (postsuper -H), it is delivered exactly once and the alert resolves. The message is
+    held the way an administrator does it: taken from the queue while it waits (Dovecot's LMTP stopped for
+    the moment it takes to defer it), then `postsuper -h`."""
+    host = edge.mail.host
+    message_id = f"<held-{int(time.time() * 1000)}@mail.gialai.gov.vn>"
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    assert host.run("systemctl stop dovecot").rc == 0
+    try:
+        sent = host.run(f"printf 'From: postmaster@gialai.gov.vn\\nTo: {HELD_TO}\\nSubject: held\\n"
+                        f"Message-ID: {message_id}\\n\\nheld by the administrator\\n'"
+                        f" | sendmail -f postmaster@gialai.gov.vn {HELD_TO}")
+        assert sent.rc == 0, sent.stderr
+        deferred = poll("the message deferred while LMTP is down", lambda: [
+            m for m in _queue(host) if m["queue_name"] == "deferred"
+            and any(r["address"] == HELD_TO for r in m["recipients"])], timeout=60)
+        queue_id = deferred[0]["queue_id"]
+        assert host.run(f"postsuper -h {queue_id}").rc == 0
+    finally:
+        assert host.run("systemctl start dovecot").rc == 0
+    try:
+        assert [m["queue_name"] for m in _queue(host) if m["queue_id"] == queue_id] == ["hold"]
+        started = time.monotonic()
+        firing = poll("MailQueueHeld firing at the webhook", lambda: _alert(edge, "MailQueueHeld", "firing", since),
+                      timeout=150)
+        fired_after = time.monotonic() - started
+        assert firing["labels"]["severity"] == "warning"
+        # still on hold, nothing delivered: hold means hold
+        assert imap_wait_for(edge.mail.target, HELD_TO, edge.mail.password(HELD_TO), message_id, expect=0,
+                             timeout=0) == []
+    finally:
+        host.run(f"postsuper -H {queue_id} && postqueue -i {queue_id}")
+    delivered = imap_wait_for(edge.mail.target, HELD_TO, edge.mail.password(HELD_TO), message_id, timeout=120)
+    assert len(delivered) == 1, f"{len(delivered)} copies delivered"
+    resolved = poll("MailQueueHeld resolved at the webhook", lambda: _alert(edge, "MailQueueHeld", "resolved", since),
+                    timeout=150)
+    assert resolved["endsAt"] >= firing["startsAt"]
+    evidence(f"message {queue_id} on hold: MailQueueHeld at the webhook after {fired_after:.0f} s, nothing delivered "
+             f"while held; released: delivered once over IMAPS, the alert resolved (endsAt {resolved['endsAt']})")
 
 
 STATUS = "/var/lib/mail-backup/status"  # the backup client's status files, which mail-metrics reads
