@@ -112,6 +112,18 @@ class Edge:
     mail_groups: tuple[str, ...] = ()  # our mail host's groups in Molecule's inventory
 
 
+def audited_mail_host(edge: Edge, group: str):
+    """Our mail host as the audit's `mail` (tests/audit): the lab runs the audit's read-only checks
+    of `group`'s hosts against it. Never a silent skip: this host is the lab's proof of them."""
+    from tests.helpers.lab import TLS_DIR
+    from tests.helpers.mailhost import MailHost
+
+    assert group in edge.mail_groups, edge.mail_groups
+    return MailHost(name=edge.mail.name, host=edge.mail.host, target=edge.mail.target,
+                    domains=edge.lab.domains, tls_key_file=f"{TLS_DIR}/privkey.pem", lab=edge.lab,
+                    groups=edge.mail_groups)
+
+
 @pytest.fixture(scope="session")
 def edge() -> Edge:
     os.environ.update({k: v for k, v in podman_env().items() if k == "CONTAINERS_CONF"})

@@ -12,14 +12,9 @@ import pytest
 
 from tests.audit.test_monitoring import (  # noqa: F401  (collected here: the audit's checks on a monitor host)
     monitor, test_the_monitor_host_has_the_rules_loaded_and_every_exporter_up)
-from tests.helpers.lab import TLS_DIR
-from tests.helpers.mailhost import MailHost
+from conftest import audited_mail_host
 
 
 @pytest.fixture(scope="module")
-def mail(edge) -> MailHost:
-    # never a silent skip here: this host is the lab's proof of the audit's monitoring checks
-    assert "mail_monitor" in edge.mail_groups, edge.mail_groups
-    return MailHost(name=edge.mail.name, host=edge.mail.host, target=edge.mail.target,
-                    domains=edge.lab.domains, tls_key_file=f"{TLS_DIR}/privkey.pem", lab=edge.lab,
-                    groups=edge.mail_groups)
+def mail(edge):
+    return audited_mail_host(edge, "mail_monitor")  # the lab's proof of the audit's monitoring checks

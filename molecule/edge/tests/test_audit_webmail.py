@@ -12,14 +12,9 @@ import pytest
 from tests.audit.test_webmail import (  # noqa: F401  (collected here: the audit's checks on a webmail host)
     test_webmail_login_page_headers_and_no_version, test_webmail_port_80_only_redirects,
     test_webmail_tls_on_443_is_verified_and_mozilla_intermediate, web)
-from tests.helpers.lab import TLS_DIR
-from tests.helpers.mailhost import MailHost
+from conftest import audited_mail_host
 
 
 @pytest.fixture(scope="module")
-def mail(edge) -> MailHost:
-    # never a silent skip here: this host is the lab's proof of the audit's webmail checks
-    assert "mail_webmail" in edge.mail_groups, edge.mail_groups
-    return MailHost(name=edge.mail.name, host=edge.mail.host, target=edge.mail.target,
-                    domains=edge.lab.domains, tls_key_file=f"{TLS_DIR}/privkey.pem", lab=edge.lab,
-                    groups=edge.mail_groups)
+def mail(edge):
+    return audited_mail_host(edge, "mail_webmail")  # the lab's proof of the audit's webmail checks
