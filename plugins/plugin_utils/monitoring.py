@@ -21,24 +21,29 @@ def _is_ip(value) -> bool:
     return True
 
 
-def metrics_address(host: str, hv: Mapping) -> str:
-    """The address the monitor host scrapes ``host`` at, the one the firewall admits it from too:
-    ``metrics_scrape_address``, else ``firewall_address`` (the first of a list), else
-    ``ansible_host`` if it is an IP address, else the host's default IPv4 (then IPv6) address
-    from this run's facts. None of them: an error naming the host."""
-    for key in ("metrics_scrape_address", "firewall_address"):
-        value = hv.get(key)
-        if isinstance(value, (list, tuple)):
-            value = value[0] if value else None
-        if value:
-            return str(value)
-    if _is_ip(hv.get("ansible_host", "")):
-        return str(hv["ansible_host"])
+def _host_addresses(hv: Mapping) -> list[str]:
+    """A host's addresses, most specific first, as the firewall role resolves a source host:
+    ``firewall_address`` (one or a list) if set, else ``ansible_host`` if it is an IP address and the
+    default IPv4 and IPv6 addresses of this run's facts. Empty when none is known."""
+    given = hv.get("firewall_address")
+    if given:
+        return [str(a) for a in (given if isinstance(given, (list, tuple)) else [given])]
+    found = [str(hv["ansible_host"])] if _is_ip(hv.get("ansible_host", "")) else []
     facts = hv.get("ansible_facts") or {}
     for key in ("default_ipv4", "default_ipv6"):
         address = (facts.get(key) or {}).get("address")
         if address:
-            return str(address)
+            found.append(str(address))
+    return found
+
+
+def metrics_address(host: str, hv: Mapping) -> str:
+    """The address the monitor host scrapes ``host`` at, the one the firewall admits it from too:
+    ``metrics_scrape_address``, else the first of the host's addresses (``_host_addresses``). None
+    of them: an error naming the host."""
+    address = hv.get("metrics_scrape_address") or next(iter(_host_addresses(hv)), None)
+    if address:
+        return str(address)
     raise AnsibleFilterError(
         f"monitoring: no address to scrape host {host!r}: set metrics_scrape_address for it, give it an IP "
         "ansible_host, or run it in this play (its facts give its default address)")
@@ -104,27 +109,14 @@ def mail_metrics_scrape_configs(hostvars, hosts, exporters, roles_key: str = "__
 
 def mail_login_sources(hostvars, hosts, what: str = "the login") -> list[str]:
     """Every address the ``hosts`` (the mail_monitor hosts) may connect from, for a login accepted
-    from them only (Dovecot's allow_nets): each host's ``firewall_address`` (one or a list) if set,
-    else its ``ansible_host`` if that is an IP address, plus its default IPv4 and IPv6 addresses from
-    this run's facts. Each address once, in host order. A host with none, or no host at all, stops
+    from them only (Dovecot's allow_nets, fail2ban's ignoreip): each host's addresses
+    (``_host_addresses``). Each address once, in host order. A host with none, or no host at all, stops
     with an error naming ``what`` (the login would be refused from everywhere, or from that host)."""
     if not hosts:
         raise AnsibleFilterError(f"{what}: no host to accept the login from (its source groups have no host)")
     sources: list[str] = []
     for host in hosts or []:
-        hv = hostvars.get(host) or {}
-        found: list[str] = []
-        given = hv.get("firewall_address")
-        if given:
-            found.extend(str(a) for a in (given if isinstance(given, (list, tuple)) else [given]))
-        else:
-            if _is_ip(hv.get("ansible_host", "")):
-                found.append(str(hv["ansible_host"]))
-            facts = hv.get("ansible_facts") or {}
-            for key in ("default_ipv4", "default_ipv6"):
-                address = (facts.get(key) or {}).get("address")
-                if address:
-                    found.append(str(address))
+        found = _host_addresses(hostvars.get(host) or {})
         if not found:
             raise AnsibleFilterError(
                 f"{what}: no address for host {host!r}, from which the login is accepted: "
