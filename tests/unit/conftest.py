@@ -23,6 +23,10 @@ if ROOT_DIR not in sys.path:
 
 
 os.environ.setdefault("MAIL_CONFORMANCE_RUN", "unit")
+# The tests read Ansible's JSON output on stdout: a callback enabled by the caller's environment (a
+# profiler such as ansible.posix.profile_tasks) would write into it and break the parse, not the code.
+for _name in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST"):
+    os.environ.pop(_name, None)
 
 import tests.conformance.plugin as _conformance  # noqa: E402
 from tests.conformance.plugin import *  # noqa: E402,F401,F403  (conformance report, control marker)

@@ -11,47 +11,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import random
 import re
 import time
 
 import pytest
 
-from tests.helpers.fail2ban import forget, quiet_address
+from tests.helpers.agency import PREAMBLE, WRONG_IMAP, agency_address, agency_network
+from tests.helpers.fail2ban import forget
 from tests.helpers.lab import podman
 from tests.helpers.outside import container_network, run_client
 
 MAXRETRY = 3  # fail2ban_maxretry in inventories/lab/group_vars/all/lab.yml
-# mail_agency_networks there: the top /28 of every lab network (10.89.N.240/28), as an offset in the /24
-AGENCY_NETWORK = ipaddress.ip_network("0.0.0.240/28")
-
-PREAMBLE = """
-import imaplib, json, smtplib, socket, ssl, threading
-address = %(address)r
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); me.connect((address, 9)); ip = me.getsockname()[0]
-"""
-
-# One user with a wrong password on several devices at once (a phone, a laptop...):
-# concurrent, so Dovecot's per-address auth penalty does not serialise them.
-WRONG_IMAP = PREAMBLE + """
-replies = [None] * %(tries)d
-def fail(i):
-    try:
-        c = imaplib.IMAP4_SSL(address, 993, ssl_context=ctx, timeout=60)
-        try:
-            c.login(%(user)r, "old-password-%%d" %% i); replies[i] = "accepted"
-        except imaplib.IMAP4.error:
-            replies[i] = "NO"
-        finally:
-            try: c.logout()
-            except Exception: pass
-    except OSError as e:
-        replies[i] = "error:%%s" %% e
-threads = [threading.Thread(target=fail, args=(i,)) for i in range(%(tries)d)]
-[t.start() for t in threads]; [t.join(90) for t in threads]
-print(json.dumps({"ip": ip, "replies": replies}))
-"""
 
 # Another user of the same agency, from the same address: IMAPS and SMTP AUTH.
 RIGHT_LOGIN = PREAMBLE + """
@@ -110,32 +80,6 @@ print(json.dumps({"ip": ip, "codes": codes}))
 """
 
 
-def _agency_network(mail) -> ipaddress.IPv4Network:
-    """The lab agency network on the mail host's podman network (AGENCY_NETWORK of its /24)."""
-    lan = ipaddress.ip_network(f"{mail.target.address}/24", strict=False)
-    first = lan.network_address + int(AGENCY_NETWORK.network_address)
-    return ipaddress.ip_network(f"{first}/{AGENCY_NETWORK.prefixlen}")
-
-
-def _agency_address(mail, slot: int) -> str:
-    """An address of the agency network that fail2ban counted no failure against within findtime
-    (tests/helpers/fail2ban.py quiet_address), drawn at random among the quiet ones.
-
-    Never .254, the administrators' workstation that test_fail2ban's F2B-04 client takes, and
-    each test (`slot` 0 or 1) draws from its own half: the tests run on two workers, and two
-    clients asking podman for one address fail ("IPAM error: requested ip address ... is
-    already allocated"), as F2B-04 once did beside SMTP-18.
-    """
-    hosts = [str(h) for h in list(_agency_network(mail).hosts())[:-1]]  # .241-.253
-    half = len(hosts) // 2
-    mine = hosts[:half] if slot == 0 else hosts[half:]
-    random.shuffle(mine)
-    # Failures below a ban stay counted for findtime (no command clears them): an address the
-    # jails counted nothing against in that window, so a run shortly after another starts clean.
-    findtime = int(mail.host.run("fail2ban-client get dovecot-agency findtime").stdout.strip() or 600)
-    return quiet_address(mail.host, mine, findtime + 60)
-
-
 def _gateway(network: str) -> str:
     """The controller's address as the containers see it (the network's gateway)."""
     data = json.loads(podman("network", "inspect", network).stdout)[0]
@@ -170,7 +114,7 @@ def _unban(mail, ip):
 
 @pytest.mark.control("F2B-05")
 def test_one_users_failures_do_not_lock_out_the_rest_of_the_agency(mail):
-    ip = _agency_address(mail, 0)
+    ip = agency_address(mail, 0)
     network = container_network(mail.name)
     user, other = "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"
     tries = MAXRETRY + 1  # one more than bans an address outside the agencies
@@ -206,7 +150,7 @@ def test_each_failed_login_counts_once(mail):
                         MIXED_FAILURES % {"address": mail.target.address, "user": "vanphong@gialai.gov.vn"})
     ip = result["ip"]
     try:
-        assert ipaddress.ip_address(ip) not in _agency_network(mail), ip  # outside the agencies
+        assert ipaddress.ip_address(ip) not in agency_network(mail), ip  # outside the agencies
         assert result["smtp"] == [535, 535], result
         assert result["imap"] != "accepted", result  # refused before TLS (PRIVACYREQUIRED)
         # A marker behind them in the journal: a plaintext IMAP login from the controller, which
@@ -235,7 +179,7 @@ def test_submission_takes_an_agency_beyond_the_per_address_connection_count(mail
     network = container_network(mail.name)
     count = limit + 2
     agency = run_client(network, SESSIONS % {"address": mail.target.address, "count": count},
-                        ip=_agency_address(mail, 1))
+                        ip=agency_address(mail, 1))
     assert agency["codes"] == ["220"] * count, agency
     outside = run_client(network, SESSIONS % {"address": mail.target.address, "count": count})
     # which sessions anvil refuses depends on the order smtpd processes take them: count them

@@ -11,24 +11,21 @@ import base64
 import datetime
 import email
 import email.policy
-import os
 import pathlib
 import re
-import secrets
 import shlex
 import smtplib
 import socket
 import ssl
-import subprocess
 import time
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.helpers.lab import LAB_VARS, TLS_DIR, changed_counts, journal_after, journal_mark, run_site
+from tests.helpers.lab import TLS_DIR, changed_counts, journal_after, journal_mark, run_site
 from tests.helpers.mailclient import SMTP, imap_wait_for
+from tests.helpers.tls_ca import openssl, short_lived_certificate, sign_with_lab_ca
 
 # Runs alone (tests/helpers/exclusive.py): serves a short-lived certificate, then renews it.
 pytestmark = pytest.mark.exclusive
@@ -36,38 +33,10 @@ pytestmark = pytest.mark.exclusive
 POSTMASTER = "postmaster@gialai.gov.vn"
 
 
-def _ca_dir() -> pathlib.Path:
-    return pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent / "tls-ca"
-
-
-def _openssl(*args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, **(env or {})))
-
-
-def _sign_with_lab_ca(tmp_path: pathlib.Path, csr: pathlib.Path, names: list[str], days: int) -> pathlib.Path:
-    """A server certificate for `names`, signed with the lab CA key (what a holder of the key can mint).
-
-    Its extensions are exactly those the tls role issues (community.crypto's CSR, SKI, AKI): a
-    certificate that differed would be re-issued by any converge, whatever its expiry.
-    """
-    ca = _ca_dir()
-    passphrase = yaml.safe_load((LAB_VARS / "vault.yml").read_text())["vault_tls_internal_ca_passphrase"]
-    ext = tmp_path / f"{csr.stem}.ext"
-    ext.write_text("subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nkeyUsage=digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\nsubjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
-    out = tmp_path / f"{csr.stem}.crt"
-    signed = _openssl("x509", "-req", "-in", csr, "-CA", ca / "ca.crt", "-CAkey", ca / "ca.key",
-                      "-passin", "env:C12_CA_PASS", "-set_serial", secrets.randbits(64), "-days", days,
-                      "-sha256", "-extfile", ext, "-out", out, env={"C12_CA_PASS": passphrase})
-    assert signed.returncode == 0, signed.stderr
-    return out
-
-
 def _new_csr(tmp_path: pathlib.Path, name: str) -> pathlib.Path:
     csr = tmp_path / f"{name}.csr"
-    made = _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", tmp_path / f"{name}.key", "-subj", f"/CN={name}", "-out", csr)
+    made = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                   "-keyout", tmp_path / f"{name}.key", "-subj", f"/CN={name}", "-out", csr)
     assert made.returncode == 0, made.stderr
     return csr
 
@@ -108,15 +77,15 @@ def _wait_served(mail, port: int, want, what: str, seconds: int = 90) -> x509.Ce
 
 @pytest.mark.control("TLS-04")
 def test_the_ca_cannot_vouch_for_a_name_outside_the_served_domains(mail, tmp_path, evidence):
-    outside = _sign_with_lab_ca(tmp_path, _new_csr(tmp_path, "mail.bank.example"), ["mail.bank.example"], 30)
-    inside = _sign_with_lab_ca(tmp_path, _new_csr(tmp_path, "webmail.gialai.gov.vn"), ["webmail.gialai.gov.vn"], 30)
+    outside = sign_with_lab_ca(tmp_path, _new_csr(tmp_path, "mail.bank.example"), ["mail.bank.example"], 30)
+    inside = sign_with_lab_ca(tmp_path, _new_csr(tmp_path, "webmail.gialai.gov.vn"), ["webmail.gialai.gov.vn"], 30)
     own = tmp_path / "own.crt"
     own.write_bytes(_served(mail, 993).public_bytes(Encoding.PEM))
-    refused = _openssl("verify", "-purpose", "sslserver", "-CAfile", mail.target.cafile, outside)
+    refused = openssl("verify", "-purpose", "sslserver", "-CAfile", mail.target.cafile, outside)
     assert refused.returncode != 0, refused.stdout
     assert "permitted subtree violation" in refused.stdout + refused.stderr, refused.stdout + refused.stderr
     for cert in (inside, own):
-        ok = _openssl("verify", "-purpose", "sslserver", "-CAfile", mail.target.cafile, cert)
+        ok = openssl("verify", "-purpose", "sslserver", "-CAfile", mail.target.cafile, cert)
         assert ok.returncode == 0 and ": OK" in ok.stdout, (cert.name, ok.stdout, ok.stderr)
     evidence("mail.bank.example signed with the CA key: 'permitted subtree violation'; "
              "webmail.gialai.gov.vn and the host's own certificate (993): OK")
@@ -153,10 +122,7 @@ def test_only_postfix_trusts_the_ca_not_the_system_store(mail, evidence):
 def test_a_certificate_near_expiry_is_reported_then_renewed_by_a_converge(mail, tmp_path, evidence):
     host, h = mail.host, mail.lab.hostname
     # A certificate for the host's own key that expires in 10 days, signed by the lab CA, served on every port.
-    csr = host.run(f"openssl req -new -key {TLS_DIR}/privkey.pem -subj /CN={h}")
-    assert csr.rc == 0, csr.stderr
-    (tmp_path / "short.csr").write_text(csr.stdout)
-    short_pem = _sign_with_lab_ca(tmp_path, tmp_path / "short.csr", [h], 10).read_text()
+    short_pem = short_lived_certificate(host, TLS_DIR, h, tmp_path, 10)
     short = x509.load_pem_x509_certificate(short_pem.encode())
     b64 = base64.b64encode(short_pem.encode()).decode()
     for name in ("cert.pem", "fullchain.pem"):

@@ -24,10 +24,12 @@ import time
 import pytest
 
 from tests.audit.test_monitoring import ALERTS  # the rules file's rules, in order
+from tests.helpers.agency import WRONG_IMAP, agency_address
 from tests.helpers.fail2ban import forget
-from tests.helpers.lab import podman_env
+from tests.helpers.lab import TLS_DIR, podman_env
 from tests.helpers.mailclient import IMAPS, imap_wait_for
-from tests.helpers.outside import PORT_STATE
+from tests.helpers.outside import PORT_STATE, container_network, run_client
+from tests.helpers.tls_ca import short_lived_certificate
 
 POSTMASTER = "postmaster@gialai.gov.vn"  # where the mail layer sends the alerts (monitoring_alert_email_to)
 PROMETHEUS = "http://127.0.0.1:9090"  # monitoring_prometheus_listen (loopback of the monitor host)
@@ -460,3 +462,114 @@ def test_the_monitor_host_is_never_banned_for_failed_alert_logins(edge, evidence
     assert ours not in banned, banned
     evidence(f"fail2ban's postfix-sasl and dovecot jails list the monitor host {ours} as ignored; 4 failed AUTH "
              f"PLAIN from it (threshold 3): each 535, each ignored, no ban, a new connection served (NOOP {banner})")
+
+
+def _active(edge, alertname: str) -> list[dict]:
+    """Prometheus' `alertname` alerts for our host, pending or firing, as the monitor host sees them now."""
+    return [a for a in api(edge.mail.host, "/api/v1/alerts")["alerts"]
+            if a["labels"]["alertname"] == alertname and a["labels"].get("host") == edge.mail.name]
+
+
+CERT_FILES = ("cert.pem", "fullchain.pem")  # what the TLS services serve (tls role)
+CERT_PORTS = ("25", "465", "587", "993", "443")  # among those mail-metrics reads, one per service
+
+
+@pytest.mark.control("MON-11")
+@pytest.mark.exclusive
+def test_a_certificate_within_the_window_raises_its_alert_and_a_good_one_resolves_it(edge, evidence, tmp_path):
+    """Our host serves a certificate of the lab CA that expires in 10 days (the window is 21), as when a
+    renewal was missed: MailCertificateExpiring reaches the webhook for its TLS ports (the lab shortens
+    for: to 10 s through monitoring_cert_for); the host's own certificate served again (what a renewal
+    does, which TLS-05 proves of a converge) resolves it. mail-metrics reads each port's certificate as
+    its timer runs it."""
+    host = edge.mail.host
+    assert not _active(edge, "MailCertificateExpiring"), "the alert is active before the test"
+    short = short_lived_certificate(host, TLS_DIR, edge.lab.hostname, tmp_path, 10)
+    keep = " && ".join(f"cp -a {TLS_DIR}/{name} /root/{name}.keep" for name in CERT_FILES)
+    assert host.run(keep).rc == 0
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    reload = "systemctl reload postfix dovecot nginx && systemctl start mail-metrics.service"
+    try:
+        for name in CERT_FILES:
+            put = host.run(f"printf %s {shlex.quote(short)} > {TLS_DIR}/{name}")
+            assert put.rc == 0, put.stderr
+        assert host.run(reload).rc == 0
+        started = time.monotonic()
+        firing = {port: poll(f"MailCertificateExpiring (port {port}) firing at the webhook",
+                             lambda port=port: _alert(edge, "MailCertificateExpiring", "firing", since, port=port),
+                             timeout=150) for port in CERT_PORTS}
+        fired_after = time.monotonic() - started
+        assert {a["labels"]["severity"] for a in firing.values()} == {"warning"}
+    finally:
+        back = " && ".join(f"cp -a /root/{name}.keep {TLS_DIR}/{name} && rm /root/{name}.keep" for name in CERT_FILES)
+        assert host.run(f"{back} && {reload}").rc == 0
+    started = time.monotonic()
+    for port in CERT_PORTS:
+        resolved = poll(f"MailCertificateExpiring (port {port}) resolved at the webhook",
+                        lambda port=port: _alert(edge, "MailCertificateExpiring", "resolved", since, port=port),
+                        timeout=150)
+        assert resolved["endsAt"] >= firing[port]["startsAt"]
+    resolved_after = time.monotonic() - started
+    poll("no MailCertificateExpiring left in Prometheus", lambda: not _active(edge, "MailCertificateExpiring"),
+         timeout=60)
+    evidence(f"a 10-day certificate of the lab CA served: MailCertificateExpiring (warning) at the webhook for ports "
+             f"{', '.join(CERT_PORTS)} after {fired_after:.0f} s; the host's certificate served again: every one "
+             f"resolved after {resolved_after:.0f} s")
+
+
+AUTH_FAILURES_MAX = 8  # monitoring_auth_failures_max of our host (group_vars/edge_mail)
+
+
+def _failed_total(host) -> int:
+    """fail2ban's failures counted so far, over every jail (what mail-metrics reports)."""
+    jails = re.search(r"Jail list:\s*(.*)", host.run("fail2ban-client status").stdout)
+    assert jails, "fail2ban lists no jail"
+    total = 0
+    for jail in (j.strip() for j in jails.group(1).split(",") if j.strip()):
+        status = host.run(f"fail2ban-client status {jail}").stdout
+        total += int(re.search(r"Total failed:\s*(\d+)", status).group(1))
+    return total
+
+
+@pytest.mark.control("MON-12")
+@pytest.mark.exclusive
+def test_a_burst_of_failed_logins_raises_its_alert_and_it_resolves(edge, evidence):
+    """One more failed login than the threshold (the lab's 8 in 2 minutes) from a device of an agency (one
+    address behind NAT, whose own ban threshold, 10, is not reached: the alert is what tells of it):
+    MailAuthFailures reaches the webhook once mail-metrics reports fail2ban's counts; with no more
+    failures it resolves when they leave the window."""
+    host = edge.mail.host
+    # an earlier test's failures (the webmail's bans) have left the window: the alert we wait for is ours
+    poll("no MailAuthFailures for our host before the burst", lambda: not _active(edge, "MailAuthFailures"),
+         timeout=180, step=5)
+    ip = agency_address(edge.mail, 0)
+    tries = AUTH_FAILURES_MAX + 1
+    before = _failed_total(host)
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    try:
+        got = run_client(container_network(edge.mail.name), WRONG_IMAP % {
+            "address": edge.mail.target.address, "user": "locnv@gialai.gov.vn", "tries": tries}, ip=ip)
+        assert got["ip"] == ip and got["replies"] == ["NO"] * tries, got
+
+        def new_failures():
+            new = _failed_total(host) - before
+            return new if new >= tries else None
+
+        counted = poll(f"fail2ban counting the {tries} failures", new_failures, timeout=60)
+        assert host.run("systemctl start mail-metrics.service").rc == 0
+        started = time.monotonic()
+        firing = poll("MailAuthFailures firing at the webhook",
+                      lambda: _alert(edge, "MailAuthFailures", "firing", since), timeout=120)
+        fired_after = time.monotonic() - started
+        assert firing["labels"]["severity"] == "warning"
+        assert ip not in host.run("fail2ban-client banned").stdout  # under the agency's threshold: no ban
+    finally:
+        forget(host, ip)
+    started = time.monotonic()
+    resolved = poll("MailAuthFailures resolved at the webhook",
+                    lambda: _alert(edge, "MailAuthFailures", "resolved", since), timeout=240, step=5)
+    resolved_after = time.monotonic() - started
+    assert resolved["endsAt"] >= firing["startsAt"]
+    evidence(f"{tries} failed IMAP logins from the agency address {ip} (fail2ban counted {counted}, no ban): "
+             f"MailAuthFailures (warning) at the webhook after {fired_after:.0f} s; no more failures: resolved "
+             f"after {resolved_after:.0f} s")
