@@ -10,9 +10,9 @@ import pytest
 ALLOWED_TCP = {22, 25, 465, 587, 143, 993, 4190}
 # a mail_webmail host (roles/webmail) also serves HTTPS and the redirect on 80
 WEBMAIL_TCP = {80, 443}
-# the metrics role's exporters (node, Postfix), when the inventory has a monitor host: they
-# may listen only if the firewall opens them to named sources, never to everyone
-METRICS_TCP = {9100, 9154}
+# the metrics role's exporters (node, Postfix) and Dovecot's own metrics, when the inventory has
+# a monitor host: they may listen only if the firewall opens them to named sources, never to everyone
+METRICS_TCP = {9100, 9154, 9900}
 
 
 @pytest.mark.control("CFG-02")

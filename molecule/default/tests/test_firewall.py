@@ -57,12 +57,14 @@ def test_ruleset_is_loaded_and_drops_by_default(mail):
 @pytest.mark.control("FW-02")
 def test_outside_client_reaches_only_the_mail_ports(mail, decoy):
     assert mail.host.socket(f"tcp://0.0.0.0:{decoy}").is_listening
-    seen = run_client(container_network(mail.name),
-                      PROBE % {"ports": OPEN + [22, decoy, 110, 995], "address": mail.target.address})
+    assert mail.host.run("ss -Hltn 'sport = :9900'").stdout.strip(), "Dovecot's metrics (MON-13) do not listen"
+    closed = (22, decoy, 110, 995, 9900)
+    seen = run_client(container_network(mail.name), PROBE % {"ports": OPEN + list(closed), "address": mail.target.address})
     seen = {int(k): v for k, v in seen.items()}
     assert {p: seen[p] for p in OPEN} == {p: "open" for p in OPEN}, seen
-    # SSH (not an admin network), the decoy and closed mail ports: dropped, not even refused
-    assert {p: seen[p] for p in (22, decoy, 110, 995)} == dict.fromkeys((22, decoy, 110, 995), "filtered"), seen
+    # SSH (not an admin network), the decoy, closed mail ports and Dovecot's metrics (no monitor host
+    # here): dropped, not even refused
+    assert {p: seen[p] for p in closed} == dict.fromkeys(closed, "filtered"), seen
 
 
 @pytest.mark.control("FW-03")
