@@ -36,6 +36,22 @@ print(left)
 """
 
 
+def jails(host) -> list[str]:
+    """The names of fail2ban's jails on the testinfra `host`, as `fail2ban-client status` lists them."""
+    listed = re.search(r"Jail list:\s*(.*)", host.run("fail2ban-client status").stdout)
+    assert listed, "fail2ban lists no jail"
+    return [j.strip() for j in listed.group(1).split(",") if j.strip()]
+
+
+def failed_total(host) -> int:
+    """fail2ban's failures counted so far, over every jail (what mail-metrics reports)."""
+    total = 0
+    for jail in jails(host):
+        status = host.run(f"fail2ban-client status {jail}").stdout
+        total += int(re.search(r"Total failed:\s*(\d+)", status).group(1))
+    return total
+
+
 def forget(host, ip: str) -> None:
     """Unban `ip` in every jail and delete its ban history; asserts none is left."""
     host.run(f"fail2ban-client unban {ip}")

@@ -130,6 +130,28 @@ def wait_until(host, condition: str, seconds: int = 30, what: str | None = None)
     assert waited.rc == 0, f"{what or condition}: not so within {seconds} s"
 
 
+FETCH = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+
+
+def fetch(host, url: str) -> str:
+    """GET url from inside the testinfra `host` (its own loopback, or what its firewall lets it reach)."""
+    result = host.run(f"python3 -c {shlex.quote(FETCH)} {shlex.quote(url)}")
+    assert result.rc == 0, f"{url}: {result.stderr}"
+    return result.stdout
+
+
+def poll(what, probe, timeout: float, step: float = 2.0):
+    """probe() until it returns something true, at most `timeout` seconds; then fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = probe()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not seen within {timeout:.0f} s")
+        time.sleep(step)
+
+
 def journal_mark(host) -> str:
     """Where the host's journal is now: journal_after() reads only what is logged from here on.
 

@@ -10,28 +10,26 @@ from __future__ import annotations
 
 import imaplib
 import re
-import time
 
 import pytest
 
+from tests.helpers.lab import fetch, poll
 from tests.helpers.mailclient import IMAPS
 
-FETCH = ("python3 -c \"import sys, urllib.request; "
-         "sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9900/metrics', timeout=10).read().decode())\"")
+METRICS = "http://127.0.0.1:9900/metrics"
 SERIES = ("dovecot_auth_successes_total", "dovecot_auth_failures_total")
 USER = "hoatt@gialai.gov.vn"
 
 
 def _metrics(host) -> tuple[str, dict[str, float]]:
     """Dovecot's version (dovecot_build_info) and the counters of SERIES, as the endpoint serves them now."""
-    out = host.run(FETCH)
-    assert out.rc == 0, out.stderr
-    version = re.search(r'^dovecot_build_info\{version="([^"]+)"', out.stdout, re.M)
-    assert version, out.stdout[:2000]
+    out = fetch(host, METRICS)
+    version = re.search(r'^dovecot_build_info\{version="([^"]+)"', out, re.M)
+    assert version, out[:2000]
     counters = {}
     for name in SERIES:
-        line = re.search(rf"^{name} (\S+)$", out.stdout, re.M)
-        assert line, f"{name} is not served: {out.stdout[:2000]}"
+        line = re.search(rf"^{name} (\S+)$", out, re.M)
+        assert line, f"{name} is not served: {out[:2000]}"
         counters[name] = float(line.group(1))
     return version.group(1), counters
 
@@ -49,14 +47,12 @@ def test_dovecot_counts_a_clients_logins_in_its_own_metrics(mail, evidence):
     with IMAPS(mail.target) as imap:
         assert imap.login(USER, mail.lab.password(USER))[0] == "OK"
         imap.logout()
-    # the stats process hears of each authentication from the auth process, a moment later
-    deadline = time.monotonic() + 60
-    while True:
-        _, after = _metrics(mail.host)
-        moved = {name: after[name] - before[name] for name in SERIES}
-        if all(d >= 1 for d in moved.values()) or time.monotonic() > deadline:
-            break
-        time.sleep(2)
-    assert all(d >= 1 for d in moved.values()), (before, after)
+
+    def moved():  # the stats process hears of each authentication from the auth process, a moment later
+        after = _metrics(mail.host)[1]
+        deltas = {name: after[name] - before[name] for name in SERIES}
+        return deltas if all(d >= 1 for d in deltas.values()) else None
+
+    moved = poll(f"{' and '.join(SERIES)} each up by at least 1 from {before}", moved, timeout=60)
     evidence(f"Dovecot {version} on 127.0.0.1:9900/metrics: a wrong then a right IMAPS login for {USER}: "
              f"{', '.join(f'{n} +{d:.0f}' for n, d in moved.items())}")

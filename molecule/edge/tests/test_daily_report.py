@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from tests.helpers.fail2ban import forget
+from tests.helpers.fail2ban import forget, jails
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
 USER = "hoatt@gialai.gov.vn"
@@ -44,7 +44,7 @@ def test_the_daily_report_reaches_the_postmaster_with_this_hosts_values(edge):
     assert host.service("mail-report.timer").is_enabled
     assert not host.file(STATUS).exists, "the edge lab has no backup client: the test's status would replace one"
     before = len(imap_wait_for(edge.mail.target, USER, edge.mail.password(USER), MARK, expect=0, timeout=0))
-    jail = re.search(r"Jail list:\s*([\w-]+)", host.run("fail2ban-client status").stdout).group(1)
+    jail = jails(host)[0]
     now = int(time.time())
     try:
         host.run(f"install -d -m 0700 {STATUS}")

@@ -25,8 +25,8 @@ import pytest
 
 from tests.audit.test_monitoring import ALERTS  # the rules file's rules, in order
 from tests.helpers.agency import WRONG_IMAP, agency_address
-from tests.helpers.fail2ban import forget
-from tests.helpers.lab import TLS_DIR, podman_env
+from tests.helpers.fail2ban import failed_total, forget
+from tests.helpers.lab import TLS_DIR, fetch, podman_env, poll
 from tests.helpers.mailclient import IMAPS, imap_wait_for
 from tests.helpers.outside import PORT_STATE, container_network, run_client
 from tests.helpers.tls_ca import short_lived_certificate
@@ -44,32 +44,11 @@ new = re.sub(r'(queue="deferred"[}]\\) > )([0-9]+)', lambda m: m.group(1) + str(
 assert new != text
 open(sys.argv[2], "w").write(new)
 """
-FETCH = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
-
-
-def fetch(host, url: str) -> str:
-    """GET url from inside host (the monitor host reaches its own loopback and the exporters)."""
-    result = host.run(f"python3 -c {shlex.quote(FETCH)} {shlex.quote(url)}")
-    assert result.rc == 0, f"{url}: {result.stderr}"
-    return result.stdout
-
 
 def api(host, path: str):
     data = json.loads(fetch(host, PROMETHEUS + path))
     assert data["status"] == "success", data
     return data["data"]
-
-
-def poll(what, probe, timeout: float, step: float = 2.0):
-    """probe() until it returns something true, at most `timeout` seconds; then fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = probe()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not seen within {timeout:.0f} s")
-        time.sleep(step)
 
 
 def address(host) -> str:
@@ -520,17 +499,6 @@ def test_a_certificate_within_the_window_raises_its_alert_and_a_good_one_resolve
 AUTH_FAILURES_MAX = 8  # monitoring_auth_failures_max of our host (group_vars/edge_mail)
 
 
-def _failed_total(host) -> int:
-    """fail2ban's failures counted so far, over every jail (what mail-metrics reports)."""
-    jails = re.search(r"Jail list:\s*(.*)", host.run("fail2ban-client status").stdout)
-    assert jails, "fail2ban lists no jail"
-    total = 0
-    for jail in (j.strip() for j in jails.group(1).split(",") if j.strip()):
-        status = host.run(f"fail2ban-client status {jail}").stdout
-        total += int(re.search(r"Total failed:\s*(\d+)", status).group(1))
-    return total
-
-
 @pytest.mark.control("MON-12")
 @pytest.mark.exclusive
 def test_a_burst_of_failed_logins_raises_its_alert_and_it_resolves(edge, evidence):
@@ -544,7 +512,7 @@ def test_a_burst_of_failed_logins_raises_its_alert_and_it_resolves(edge, evidenc
          timeout=180, step=5)
     ip = agency_address(edge.mail, 0)
     tries = AUTH_FAILURES_MAX + 1
-    before = _failed_total(host)
+    before = failed_total(host)
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
     try:
         got = run_client(container_network(edge.mail.name), WRONG_IMAP % {
@@ -552,7 +520,7 @@ def test_a_burst_of_failed_logins_raises_its_alert_and_it_resolves(edge, evidenc
         assert got["ip"] == ip and got["replies"] == ["NO"] * tries, got
 
         def new_failures():
-            new = _failed_total(host) - before
+            new = failed_total(host) - before
             return new if new >= tries else None
 
         counted = poll(f"fail2ban counting the {tries} failures", new_failures, timeout=60)
