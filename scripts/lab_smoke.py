@@ -26,9 +26,33 @@ from tests.helpers.webmail import Browser, logged_in  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def webmail_hosts() -> set[str]:
+def group_hosts(group: str) -> set[str]:
     inventory = yaml.safe_load((ROOT / "inventories" / "lab" / "hosts.yml").read_text())
-    return set((inventory["all"]["children"].get("mail_webmail") or {}).get("hosts") or {})
+    return set((inventory["all"]["children"].get(group) or {}).get("hosts") or {})
+
+
+def webmail_hosts() -> set[str]:
+    return group_hosts("mail_webmail")
+
+
+PROMETHEUS = ("import json, urllib.request as u; get = lambda p: json.load(u.urlopen('http://127.0.0.1:9090/api/v1/' + p, "
+              "timeout=10))['data']; t = get('targets')['activeTargets']; "
+              "r = [x for g in get('rules')['groups'] for x in g['rules']]; "
+              "print(sum(x['health'] == 'up' for x in t), len(t), len(r), sorted({x['labels']['host'] for x in t}))")
+
+
+def monitor_row(container: str) -> str:
+    """On a mail_monitor host: Prometheus has its rules and every target answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        result = podman("exec", container, "python3", "-c", PROMETHEUS, check=False)
+        up, total, rules, hosts = (result.stdout.split(maxsplit=3) + ["0", "0", "0", ""])[:4] \
+            if result.returncode == 0 else ("0", "0", "0", "")
+        ok = result.returncode == 0 and int(total) > 0 and up == total and int(rules) > 0
+        if ok or time.monotonic() > deadline:
+            return (f"monitor 9090 Prometheus: {up}/{total} targets up on {hosts.strip()}, {rules} alert rules  "
+                    f"{'OK' if ok else 'MISSING'}")
+        time.sleep(5)  # a target scraped for the first time
 
 
 def check(container: str) -> list[str]:
@@ -56,6 +80,8 @@ def check(container: str) -> list[str]:
             browser.get("/?_task=mail&_mbox=INBOX").body)
         rows.append(f"webmail 443 -> IMAPS login     {user:<24} {'OK' if ok else 'MISSING'}"
                     f" ({time.monotonic() - start:.1f}s)")
+    if container in group_hosts("mail_monitor"):
+        rows.append(monitor_row(container))
     versions = podman("exec", container, "sh", "-c",
                       ". /etc/os-release; echo Debian $VERSION_ID; postconf -h mail_version; dovecot --version").stdout.split("\n")
     print(f"\n== {container}: {lab.hostname} at {target.address}  ({versions[0]}, Postfix {versions[1]}, "
