@@ -78,14 +78,14 @@ def target_for(container: str, hostname: str) -> Target:
 
 
 def run_site(name: str | None, extra: dict, tags: str, playbook: str = "playbooks/site.yml",
-             args: list[str] | None = None) -> subprocess.CompletedProcess:
-    """Run a playbook of this checkout against the converged Molecule instances.
+             args: list[str] | None = None, inventory: str | None = None) -> subprocess.CompletedProcess:
+    """Run a playbook of this checkout against the converged Molecule instances (or `inventory`).
 
     As an operator applying a change would: limited to host `name` (all hosts
     when None) and to `tags` (the input checks, tagged always, run too), with
     `extra` as extra vars.
     """
-    inventory = pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    inventory = inventory or str(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                MAIL_IAC_ROOT=str(ROOT))
     limit = ["--limit", name] if name else []
