@@ -516,7 +516,7 @@ AUTH_FAILURES_MAX = 8  # monitoring_auth_failures_max of our host (group_vars/ed
 @pytest.mark.control("MON-12")
 @pytest.mark.exclusive
 def test_a_burst_of_failed_logins_raises_its_alert_and_it_resolves(edge, evidence):
-    """One more failed login than the threshold (the lab's 8 in 2 minutes) from a device of an agency (one
+    """One more failed login than the threshold (the scenario's 8 in 90 seconds) from a device of an agency (one
     address behind NAT, whose own ban threshold, 10, is not reached: the alert is what tells of it):
     MailAuthFailures reaches the webhook once mail-metrics reports fail2ban's counts; with no more
     failures it resolves when they leave the window."""
