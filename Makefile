@@ -64,20 +64,9 @@ drill: lab
 ## in README (Test suite time).
 ## Last, the consolidated conformance report of every run (reports/conformance/
 ## REPORT.md and REPORT.html): non-zero when any control is FAIL or NOT PROVEN.
-## The package image (trixie-mail, which default, edge, backup and bench-short start
-## from) is on the path of three scenarios: its build starts first, as soon as the apt
-## packages and the bare images are there, beside the virtualenvs' set-up, ahead of
-## everything else (nice $(IMAGE_NICE) where allowed); scripts/molecule-all.sh's own
-## call then waits for it (one build at a time) and finds it made.
 TEST_NICE ?= 10
 TEST_IDLE ?= chrt --idle 0
-IMAGE_NICE ?= -10
-test:
-	@scripts/setup.sh --system
-	@scripts/build-images.sh trixie bookworm
-	@mkdir -p reports/molecule; \
-	nice -n $(IMAGE_NICE) scripts/build-images.sh trixie-mail > reports/molecule/image-mail-early.log 2>&1 &
-	@scripts/setup.sh
+test: images
 	@rm -rf reports/conformance; mkdir -p reports; rc=0; \
 	scripts/molecule-all.sh $(SCENARIOS) > reports/molecule-all.out 2>&1 & mpid=$$!; \
 	nice -n $(TEST_NICE) $(MAKE) --no-print-directory lint || rc=1; \

@@ -58,8 +58,7 @@ for s in "$@"; do
 done
 if [ ${#later[@]} -gt 0 ]; then
   echo "== scripts/build-images.sh trixie-mail (for: ${later[*]}; log: $logs/image-mail.log)"
-  # Ahead of everything else (nice -10, where allowed): every scenario in `later` waits on it.
-  nice -n "${IMAGE_NICE:--10}" scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
+  scripts/build-images.sh trixie-mail >"$logs/image-mail.log" 2>&1 &
   image_pid=$!
 fi
 start() {
