@@ -45,10 +45,13 @@ def test_postfix_rejects_unknown_setting_and_keeps_running(mail):
 @pytest.mark.control("CFG-01")
 def test_dovecot_rejects_invalid_listener_and_keeps_running(mail):
     before = mail.host.file("/etc/dovecot/dovecot.conf").sha256sum
+    flush = mail.host.file("/etc/systemd/system/dovecot.service.d/postfix-flush.conf").sha256sum
     result = run_site(mail.name, {"dovecot_postfix_local": False, "dovecot_lmtp_port": 99999}, "dovecot_config")
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-2000:]
     assert "Invalid port number 99999" in out, out[-2000:]
     assert mail.host.file("/etc/dovecot/dovecot.conf").sha256sum == before
+    # nothing else of the refused input was applied: the all-in-one host's flush drop-in stays
+    assert mail.host.file("/etc/systemd/system/dovecot.service.d/postfix-flush.conf").sha256sum == flush
     assert mail.host.service("dovecot").is_running
     _still_delivers(mail)
