@@ -53,10 +53,10 @@ from email.message import EmailMessage
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.helpers.lab import FETCH, changed_counts, load_lab_data, podman, run_site, target_for  # noqa: E402
+from tests.helpers.lab import (  # noqa: E402
+    FETCH, LMTP_SOCKET, changed_counts, load_lab_data, podman, run_site, target_for)
 from tests.helpers.mailclient import EICAR, IMAPS, SMTP  # noqa: E402
 
-LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"
 RETRY_AFTER = 5.0
 # An alert counts for a fault when it fires within this many seconds after the fault ended
 # (the lab's for: delays plus a scrape and an evaluation are seconds)

@@ -140,6 +140,17 @@ def fetch(host, url: str) -> str:
     return result.stdout
 
 
+# Postfix's path to Dovecot's LMTP on an all-in-one host (the dovecot role's unix_listener).
+LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"
+
+
+def postfix_queue(host) -> list[dict]:
+    """Postfix's queue as postqueue -j gives it, one message per entry."""
+    run = host.run("postqueue -j")
+    assert run.rc == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+
+
 def poll(what, probe, timeout: float, step: float = 2.0):
     """probe() until it returns something true, at most `timeout` seconds; then fail naming `what`."""
     deadline = time.monotonic() + timeout

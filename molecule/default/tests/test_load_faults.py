@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.helpers.lab import ROOT, poll
+from tests.helpers.lab import LMTP_SOCKET, ROOT, poll, postfix_queue
 from tests.helpers.mailclient import imap_wait_for, make_message, smtp_send
 
 
@@ -44,14 +44,10 @@ def test_a_killed_clamd_and_a_lost_lmtp_lose_and_duplicate_nothing(mail, tmp_pat
 def _deferred(host, sender: str) -> list[str]:
     """The delay reasons of the messages from sender that Postfix holds in its deferred queue."""
     reasons = []
-    for line in host.run("postqueue -j").stdout.splitlines():
-        entry = json.loads(line)
+    for entry in postfix_queue(host):
         if entry.get("queue_name") == "deferred" and entry.get("sender") == sender:
             reasons += [r.get("delay_reason", "") for r in entry.get("recipients", [])]
     return reasons
-
-
-LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"  # Postfix's path to Dovecot's LMTP on an all-in-one host
 
 
 @pytest.mark.exclusive  # LMTP goes away and Dovecot restarts: nothing else may deliver or log in meanwhile

@@ -26,7 +26,7 @@ import pytest
 from tests.audit.test_monitoring import ALERTS  # the rules file's rules, in order
 from tests.helpers.agency import WRONG_IMAP, agency_address
 from tests.helpers.fail2ban import failed_total, forget
-from tests.helpers.lab import TLS_DIR, fetch, podman_env, poll
+from tests.helpers.lab import TLS_DIR, fetch, podman_env, poll, postfix_queue
 from tests.helpers.mailclient import IMAPS, imap_wait_for
 from tests.helpers.outside import PORT_STATE, container_network, run_client
 from tests.helpers.tls_ca import short_lived_certificate
@@ -226,13 +226,6 @@ def _alert(edge, alertname: str, status: str, since: str, **labels):
 HELD_TO = "hoatt@gialai.gov.vn"
 
 
-def _queue(host) -> list[dict]:
-    """Postfix's queue as postqueue -j gives it, one message per entry."""
-    run = host.run("postqueue -j")
-    assert run.rc == 0, run.stderr
-    return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
-
-
 @pytest.mark.control("MON-10")
 @pytest.mark.exclusive
 def test_a_message_left_on_hold_raises_its_alert_and_its_release_delivers_it(edge, evidence):
@@ -250,14 +243,14 @@ def test_a_message_left_on_hold_raises_its_alert_and_its_release_delivers_it(edg
                         f" | sendmail -f postmaster@gialai.gov.vn {HELD_TO}")
         assert sent.rc == 0, sent.stderr
         deferred = poll("the message deferred while LMTP is down", lambda: [
-            m for m in _queue(host) if m["queue_name"] == "deferred"
+            m for m in postfix_queue(host) if m["queue_name"] == "deferred"
             and any(r["address"] == HELD_TO for r in m["recipients"])], timeout=60)
         queue_id = deferred[0]["queue_id"]
         assert host.run(f"postsuper -h {queue_id}").rc == 0
     finally:
         assert host.run("systemctl start dovecot").rc == 0
     try:
-        assert [m["queue_name"] for m in _queue(host) if m["queue_id"] == queue_id] == ["hold"]
+        assert [m["queue_name"] for m in postfix_queue(host) if m["queue_id"] == queue_id] == ["hold"]
         started = time.monotonic()
         firing = poll("MailQueueHeld firing at the webhook", lambda: _alert(edge, "MailQueueHeld", "firing", since),
                       timeout=150)
