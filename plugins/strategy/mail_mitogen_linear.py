@@ -28,7 +28,9 @@ author: gialai-mail
 
 import ansible_mitogen.affinity
 import ansible_mitogen.loaders
+import ansible_mitogen.module_finder
 import ansible_mitogen.strategy
+import mitogen.master
 
 # No CPU pinning. Mitogen's default policy (ansible_mitogen/affinity.py,
 # FixedPolicy) pins its connection multiplexer to CPU 0 and, on a machine with
@@ -41,6 +43,32 @@ import ansible_mitogen.strategy
 # each time (process.py, strategy.py), so replacing it here, before the strategy
 # starts its multiplexer, is enough. Tested by tests/unit/test_mitogen_affinity.py.
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
+
+# Each source compiled once per run. Before Mitogen sends a module it scans the
+# module's imports (ansible_mitogen.module_finder) by compiling the module and every
+# module_utils file it reaches; its cache is keyed by module and search path, which
+# differs from role to role, so the same files (module_utils/basic.py and what it
+# imports) were compiled again for every module of every role: ~10 % of the
+# controller's Python time on an idle re-run of site.yml (py-spy). A code object is immutable, and the
+# scan only reads its imports, so one compile of the same source serves every scan.
+_COMPILED: dict = {}
+
+
+def _compile_once(source, filename, mode, *args, **kwargs):
+    if args or kwargs or not isinstance(source, (bytes, str)):
+        return compile(source, filename, mode, *args, **kwargs)
+    key = (source, filename, mode)
+    code = _COMPILED.get(key)
+    if code is None:
+        # dont_inherit: not this module's __future__ flags (the callers' are no-ops on Python 3)
+        code = _COMPILED[key] = compile(source, filename, mode, dont_inherit=True)
+    return code
+
+
+# The scanners' modules look `compile` up in their globals before the builtins.
+# Tested by tests/unit/test_mitogen_compile_once.py.
+ansible_mitogen.module_finder.compile = _compile_once
+mitogen.master.compile = _compile_once
 
 # Redirected: the lab's podman_pipelined. local only for a task delegated to the
 # controller (the internal CA's key, request and certificate, the host
