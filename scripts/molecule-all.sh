@@ -5,13 +5,24 @@
 # networks), each into reports/molecule/<name>.log. Prints every log when it is
 # done, then a summary with wall times, each step's too (the seconds from
 # Molecule's "<step>: Executing" line to its "Executed" line, recorded as they
-# appear in reports/molecule/<name>.steps); exits non-zero if any scenario failed.
+# appear in reports/molecule/<name>.steps) and the CPU time of its controller side
+# (Molecule, Ansible, pytest and every process they waited for; the containers are
+# not their children), then the machine's CPU time over the same wall time (from
+# /proc/stat: busy, and the most the cores could give); exits non-zero if any
+# scenario failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=reports/molecule
 mkdir -p "$logs"
 jobs_max=${MOLECULE_JOBS:-$#}
+# "busy total" CPU-seconds of the machine so far (/proc/stat's first line: user to steal,
+# in clock ticks; idle and iowait are not busy; guest time is already in user).
+machine_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i
+                                           printf "%d %d", (t - $5 - $6) / hz, t / hz }' /proc/stat
+}
 start_all=$(date +%s)
+read -r busy0 total0 < <(machine_cpu)
 
 # Copies Molecule's output to the log; notes the time of each step's start and
 # end ("<epoch> <step> start|end") in the .steps file.
@@ -40,12 +51,20 @@ step_times() {
        END { for (i = 1; i <= n; i++) printf "%s%s %d", (i > 1 ? ", " : ""), order[i], d[order[i]] }' "$1"
 }
 
+# The seconds of CPU of bash's `times` line for children ("1m2.500s 0m3.250s": user, system).
+cpu_seconds() { awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); n += p[1] * 60 + p[2] }; printf "%d", n }'; }
+
+
 run_one() {
-  local s=$1 t0 rc
+  local s=$1 t0
   t0=$(date +%s)
-  PYTHONUNBUFFERED=1 molecule -c .config/molecule/config.yml test -s "$s" 2>&1 | stamp_steps "$logs/$s.steps" >"$logs/$s.log"
-  rc=${PIPESTATUS[0]}
-  echo "$rc $(( $(date +%s) - t0 ))" >"$logs/$s.result"
+  (
+    PYTHONUNBUFFERED=1 molecule -c .config/molecule/config.yml test -s "$s" 2>&1 | stamp_steps "$logs/$s.steps" >"$logs/$s.log"
+    echo "${PIPESTATUS[0]}" >"$logs/$s.rc"
+    times >"$logs/$s.times"  # not in a pipeline: a pipeline's subshell has no children of its own
+  )
+  echo "$(cat "$logs/$s.rc") $(( $(date +%s) - t0 )) $(cpu_seconds <"$logs/$s.times")" >"$logs/$s.result"
+  rm -f "$logs/$s.rc" "$logs/$s.times"
 }
 
 # A scenario whose molecule.yml names a package image (MAIL_IMAGE_DEBIAN13_MAIL or
@@ -87,10 +106,13 @@ for s in "$@"; do
   cat "$logs/$s.log"
 done
 echo
-echo "== Molecule summary (wall $(( $(date +%s) - start_all )) s, ${jobs_max} at a time)"
+read -r busy1 total1 < <(machine_cpu)
+echo "== Molecule summary (wall $(( $(date +%s) - start_all )) s, ${jobs_max} at a time;" \
+  "the machine's CPU meanwhile: $(( busy1 - busy0 )) s busy of $(( total1 - total0 )) s)"
 for s in "$@"; do
-  read -r rc secs <"$logs/$s.result" || { rc=1; secs=?; }
+  read -r rc secs cpu <"$logs/$s.result" || { rc=1; secs=?; }
   if [ "$rc" = 0 ]; then verdict=passed; else verdict="FAILED (rc $rc)"; failed=1; fi
-  printf '   %-12s %-16s %5s s   steps (s): %s\n' "$s" "$verdict" "$secs" "$(step_times "$logs/$s.steps" 2>/dev/null)"
+  printf '   %-12s %-16s %5s s   controller CPU %5s s   steps (s): %s\n' "$s" "$verdict" "$secs" "${cpu:-?}" \
+    "$(step_times "$logs/$s.steps" 2>/dev/null)"
 done
 exit $failed
