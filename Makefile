@@ -41,8 +41,8 @@ lab-destroy:
 	scripts/lab.sh destroy
 
 ## The load-and-fault drill on the lab's Debian 13 host (deployed first, as `make lab`
-## does): 10 minutes of traffic at 20 msg/s while clamd, Dovecot, LMTP and a site.yml
-## change hit it; prints what was lost or duplicated (nothing, or it fails), each
+## does): 10 minutes of traffic at 20 msg/s while clamd, Dovecot, LMTP, a site.yml
+## change and a full mail file system hit it; prints what was lost or duplicated (nothing, or it fails), each
 ## fault's alert and the delivery latency. DRILL_ARGS passes options (scripts/drill.py -h).
 DRILL_ARGS ?=
 drill: lab

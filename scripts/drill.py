@@ -14,7 +14,12 @@ Meanwhile faults hit the host on a schedule (fractions of the duration):
   - LMTP unreachable for --outage seconds (Postfix's socket to it taken away);
   - playbooks/site.yml run with a changed Postfix setting (--tags postfix, on every
     host of the inventory, as the monitor host's scrape targets need; Postfix
-    reloads), and once more at the end with the inventory's value.
+    reloads), and once more at the end with the inventory's value;
+  - the store's mail file system (/var/vmail: `make lab` gives the lab's Debian 13 host
+    one of its own) filled to --disk-fill percent (above the disk alert's threshold),
+    held until MailDiskFull fires (at most --disk-hold seconds), then freed. Refused on a
+    host whose /var/vmail is not a file system of its own (the drill never fills the
+    machine's).
 The monitor host's Prometheus (the lab host is it) is read every 2 s for alerts.
 
 At the end (every accepted message delivered, the queue empty; bounded by --settle) mail
@@ -67,6 +72,8 @@ FINAL_SWEEP = 90.0
 # postmaster, who gets the alerts; not the 1 MB test mailbox; not the alert account).
 RECIPIENTS = ["vanphong@gialai.gov.vn", "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"]
 PARTNER = "doitac@partner.example"
+# The disk fault's file, on the store's mail file system (removed when the fault ends, or fails).
+DISK_FILL_FILE = "/var/vmail/.drill-disk-fill"
 
 
 def now() -> float:
@@ -363,6 +370,29 @@ class Drill:
             raise RuntimeError(f"site.yml failed:\n{result.stdout[-3000:]}")
         return f"site.yml --tags postfix: changed {changed_counts(result.stdout)}"
 
+    def fill_disk(self) -> str:
+        # Only a file system of its own: on the container's overlay it would be the machine's disk.
+        mount = self.sh("findmnt -n -o FSTYPE,SIZE --target /var/vmail", check=False).split()
+        if not mount or self.sh("findmnt -n -o TARGET --target /var/vmail").strip() != "/var/vmail":
+            raise RuntimeError("/var/vmail is not a file system of its own on this host (make lab-destroy, "
+                               "then make lab: scripts/lab.sh gives lab-mail13 one); the disk was not filled")
+        fill = ("import os,sys; st=os.statvfs('/var/vmail'); size=st.f_blocks*st.f_frsize; "
+                "free=st.f_bavail*st.f_frsize; used=size-free; "
+                f"want=int(size*{self.args.disk_fill}/100)-used; print(max(want,0), size)")
+        want, size = (int(x) for x in self.sh(f"python3 -c {shlex.quote(fill)}").split())
+        try:
+            if want > 0:
+                self.sh(f"fallocate -l {want} {DISK_FILL_FILE}")
+            start = now()
+            while now() - start < self.args.disk_hold:
+                if ("MailDiskFull", "") in self.alerts and self.alerts[("MailDiskFull", "")]["resolved"] is None:
+                    break
+                time.sleep(1)
+        finally:
+            self.sh(f"rm -f {DISK_FILL_FILE}")
+        return (f"{mount[0]} /var/vmail of {size / 2**30:.1f} GiB filled to {self.args.disk_fill} % "
+                f"({want / 2**20:.0f} MiB written), held {now() - start:.0f} s, freed")
+
     def wait_active(self, unit: str) -> str:
         start = now()
         while now() - start < 120:
@@ -380,6 +410,8 @@ class Drill:
             ("lmtp", 0.50, "LMTP unreachable for %d s" % f, ("MailQueueDeferred", ""), self.lmtp_away),
             ("site", 0.75, "site.yml with a changed Postfix setting (reload)", None,
              lambda: self.site_change(self.args.changed_value)),
+            ("disk", 0.85, "the store's mail file system filled to %d %%" % self.args.disk_fill,
+             ("MailDiskFull", ""), self.fill_disk),
         ]
         for key, at, name, alert, action in plan:
             if key not in self.args.faults:
@@ -445,8 +477,10 @@ class Drill:
         if "site" in a.faults:
             print("drill: site.yml again with the inventory's value", flush=True)
             self.fault("site.yml back to the inventory's setting", None, lambda: self.site_change(None))
-        # the alerts raised by the faults must resolve; then the last sweep
-        while now() < deadline and any(e["resolved"] is None for e in self.alerts.values()):
+        # the alerts the faults raise must resolve (another alert may fire and stay: MailDiskFilling
+        # extrapolates the disk fault's sudden fill over its window; the report lists it)
+        expected = {tuple(f["alert"]) for f in self.faults if f["alert"]}
+        while now() < deadline and any(e["resolved"] is None for k, e in self.alerts.items() if k in expected):
             time.sleep(2)
         self.stop_all.set()
         for t in threads:
@@ -526,6 +560,9 @@ class Drill:
                 f"{r['alert'][0]} {r['alert'][1]}: fired after {r['alert_fired_after']} s, "
                 f"resolved after {r['alert_resolved_after']} s")
             print(f"fault at {r['start']:>5.0f} s  {r['fault']}: {alert}; {r.get('detail', '')}")
+        seen = [f"{a['alert']}{' ' + a['name'] if a['name'] else ''} {a['fired']}-"
+                f"{a['resolved'] if a['resolved'] is not None else 'still firing'}" for a in figures["alerts"]]
+        print(f"alerts     (s from the start) {'; '.join(seen) or 'none'}")
         print(f"verdict    {figures['verdict']} ({out})")
         return 1 if failed else 0
 
@@ -606,8 +643,12 @@ def main() -> int:
     p.add_argument("--settle", type=int, default=600, help="at most this long to deliver what was accepted")
     p.add_argument("--changed-value", type=int, default=2999,
                    help="postfix_anvil_connection_rate_limit for the site.yml fault (default 2999)")
-    p.add_argument("--faults", default="clamd,dovecot,lmtp,site",
-                   help="which faults, comma-separated (default all: clamd,dovecot,lmtp,site; '' for none)")
+    p.add_argument("--faults", default="clamd,dovecot,lmtp,site,disk",
+                   help="which faults, comma-separated (default all: clamd,dovecot,lmtp,site,disk; '' for none)")
+    p.add_argument("--disk-fill", type=int, default=90,
+                   help="percent of /var/vmail's file system the disk fault fills (default 90; the lab's alert: 85)")
+    p.add_argument("--disk-hold", type=int, default=120,
+                   help="at most this long the disk stays full waiting for MailDiskFull (default 120)")
     p.add_argument("--no-alerts", action="store_true",
                    help="the host is no monitor host: faults without their alerts")
     p.add_argument("--inventory", default=str(ROOT / "inventories" / "lab" / "hosts.yml"),
@@ -618,9 +659,11 @@ def main() -> int:
     # the site.yml fault runs Ansible with the strategy `make` sets (MAIL_ANSIBLE_STRATEGY), as scripts/lab.sh does
     os.environ.setdefault("ANSIBLE_STRATEGY", os.environ.get("MAIL_ANSIBLE_STRATEGY", "linear"))
     args.faults = [x for x in args.faults.split(",") if x]
-    unknown = set(args.faults) - {"clamd", "dovecot", "lmtp", "site"}
+    unknown = set(args.faults) - {"clamd", "dovecot", "lmtp", "site", "disk"}
     if unknown:
-        p.error(f"--faults: unknown {', '.join(sorted(unknown))} (known: clamd, dovecot, lmtp, site)")
+        p.error(f"--faults: unknown {', '.join(sorted(unknown))} (known: clamd, dovecot, lmtp, site, disk)")
+    if not 0 < args.disk_fill < 100:
+        p.error("--disk-fill is a percentage between 0 and 100")
     if args.rate <= args.submission_rate or args.duration < 20:
         p.error("--rate must exceed --submission-rate and --duration be at least 20 s")
     return Drill(args).run()

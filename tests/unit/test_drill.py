@@ -1,10 +1,14 @@
 """The drill's verdict (scripts/drill.py tally and fault_rows): what counts as lost, duplicated,
-wrongly refused or accepted, and when an expected alert counts as fired and resolved."""
+wrongly refused or accepted, and when an expected alert counts as fired and resolved; and its
+disk fault, which fills only a mail file system of its own and always frees it."""
 
 from __future__ import annotations
 
 import importlib.util
 import pathlib
+import types
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("drill", ROOT / "scripts" / "drill.py")
@@ -88,3 +92,35 @@ def test_a_submission_held_by_the_login_limit_is_reported_not_failed():
     # held once, accepted later: accepted, not held
     later = drill.tally(offered(count=1), {0: 5.0}, {}, {0: {("a", b"1")}}, {0: [5.1]}, limit)
     assert not later["failed"] and later["limited"] == []
+
+
+class _Host:
+    """The drill's view of a host for its disk fault: canned answers to its shell commands."""
+
+    def __init__(self, fstype: str, target: str, alert_fires: bool):
+        self.args = types.SimpleNamespace(disk_fill=90, disk_hold=3)
+        self.alerts = {("MailDiskFull", ""): {"fired": 0.0, "resolved": None}} if alert_fires else {}
+        self.answers = {"findmnt -n -o FSTYPE": f"{fstype} 2G\n", "findmnt -n -o TARGET": f"{target}\n",
+                        "python3 -c": f"{1536 * 2**20} {2 * 2**30}\n"}
+        self.commands: list[str] = []
+
+    def sh(self, command: str, check: bool = True) -> str:
+        self.commands.append(command)
+        return next((a for prefix, a in self.answers.items() if command.startswith(prefix)), "")
+
+
+def test_the_disk_fault_never_fills_a_mail_directory_on_the_machines_file_system():
+    # /var/vmail on the container's overlay (a lab made before it had a file system of its own)
+    host = _Host("overlay", "/", alert_fires=True)
+    with pytest.raises(RuntimeError, match="not a file system of its own"):
+        drill.Drill.fill_disk(host)
+    assert not any("fallocate" in c for c in host.commands), host.commands
+
+
+def test_the_disk_fault_fills_its_own_file_system_to_the_threshold_and_frees_it():
+    host = _Host("ext4", "/var/vmail", alert_fires=True)
+    detail = drill.Drill.fill_disk(host)
+    fill = [c for c in host.commands if c.startswith("fallocate")]
+    assert fill == [f"fallocate -l {1536 * 2**20} {drill.DISK_FILL_FILE}"], host.commands
+    assert host.commands[-1] == f"rm -f {drill.DISK_FILL_FILE}"
+    assert "filled to 90 %" in detail and "freed" in detail, detail
