@@ -42,8 +42,9 @@ lab-destroy:
 
 ## The load-and-fault drill on the lab's Debian 13 host (deployed first, as `make lab`
 ## does): 10 minutes of traffic at 20 msg/s while clamd, Dovecot, LMTP, a site.yml
-## change and a full mail file system hit it; prints what was lost or duplicated (nothing, or it fails), each
-## fault's alert and the delivery latency. DRILL_ARGS passes options (scripts/drill.py -h).
+## change and a full mail file system hit it; prints what was lost or duplicated
+## (nothing, or it fails), each fault's alert and the delivery latency. DRILL_ARGS
+## passes options (scripts/drill.py -h).
 DRILL_ARGS ?=
 drill: lab
 	python scripts/drill.py $(DRILL_ARGS)

@@ -72,8 +72,12 @@ FINAL_SWEEP = 90.0
 # postmaster, who gets the alerts; not the 1 MB test mailbox; not the alert account).
 RECIPIENTS = ["vanphong@gialai.gov.vn", "locnv@gialai.gov.vn", "hoatt@gialai.gov.vn"]
 PARTNER = "doitac@partner.example"
-# The disk fault's file, on the store's mail file system (removed when the fault ends, or fails).
+# The disk fault's file, on the store's mail file system (removed when the fault ends, or fails),
+# and the alert it must raise.
 DISK_FILL_FILE = "/var/vmail/.drill-disk-fill"
+DISK_ALERT = ("MailDiskFull", "")
+# The faults, in the order they hit (Drill.run_faults has each one's time, action and alert).
+FAULTS = ("clamd", "dovecot", "lmtp", "site", "disk")
 
 
 def now() -> float:
@@ -372,25 +376,26 @@ class Drill:
 
     def fill_disk(self) -> str:
         # Only a file system of its own: on the container's overlay it would be the machine's disk.
-        mount = self.sh("findmnt -n -o FSTYPE,SIZE --target /var/vmail", check=False).split()
-        if not mount or self.sh("findmnt -n -o TARGET --target /var/vmail").strip() != "/var/vmail":
+        mount = self.sh("findmnt -n -o TARGET,FSTYPE --target /var/vmail", check=False)
+        target, _, fstype = mount.strip().partition(" ")
+        if target != "/var/vmail":
             raise RuntimeError("/var/vmail is not a file system of its own on this host (make lab-destroy, "
                                "then make lab: scripts/lab.sh gives lab-mail13 one); the disk was not filled")
-        fill = ("import os,sys; st=os.statvfs('/var/vmail'); size=st.f_blocks*st.f_frsize; "
-                "free=st.f_bavail*st.f_frsize; used=size-free; "
-                f"want=int(size*{self.args.disk_fill}/100)-used; print(max(want,0), size)")
+        # bytes to write for --disk-fill percent used (none when it is that full already), and the size
+        fill = ("import os; st=os.statvfs('/var/vmail'); size=st.f_blocks*st.f_frsize; "
+                f"print(max(0, int(size*{self.args.disk_fill}/100) - (size - st.f_bavail*st.f_frsize)), size)")
         want, size = (int(x) for x in self.sh(f"python3 -c {shlex.quote(fill)}").split())
         try:
-            if want > 0:
+            if want:
                 self.sh(f"fallocate -l {want} {DISK_FILL_FILE}")
             start = now()
             while now() - start < self.args.disk_hold:
-                if ("MailDiskFull", "") in self.alerts and self.alerts[("MailDiskFull", "")]["resolved"] is None:
+                if DISK_ALERT in self.alerts and self.alerts[DISK_ALERT]["resolved"] is None:
                     break
                 time.sleep(1)
         finally:
             self.sh(f"rm -f {DISK_FILL_FILE}")
-        return (f"{mount[0]} /var/vmail of {size / 2**30:.1f} GiB filled to {self.args.disk_fill} % "
+        return (f"{fstype.strip()} /var/vmail of {size / 2**30:.1f} GiB filled to {self.args.disk_fill} % "
                 f"({want / 2**20:.0f} MiB written), held {now() - start:.0f} s, freed")
 
     def wait_active(self, unit: str) -> str:
@@ -411,8 +416,9 @@ class Drill:
             ("site", 0.75, "site.yml with a changed Postfix setting (reload)", None,
              lambda: self.site_change(self.args.changed_value)),
             ("disk", 0.85, "the store's mail file system filled to %d %%" % self.args.disk_fill,
-             ("MailDiskFull", ""), self.fill_disk),
+             DISK_ALERT, self.fill_disk),
         ]
+        assert tuple(key for key, *_ in plan) == FAULTS, "FAULTS lists the plan's faults in order"
         for key, at, name, alert, action in plan:
             if key not in self.args.faults:
                 continue
@@ -643,8 +649,8 @@ def main() -> int:
     p.add_argument("--settle", type=int, default=600, help="at most this long to deliver what was accepted")
     p.add_argument("--changed-value", type=int, default=2999,
                    help="postfix_anvil_connection_rate_limit for the site.yml fault (default 2999)")
-    p.add_argument("--faults", default="clamd,dovecot,lmtp,site,disk",
-                   help="which faults, comma-separated (default all: clamd,dovecot,lmtp,site,disk; '' for none)")
+    p.add_argument("--faults", default=",".join(FAULTS),
+                   help=f"which faults, comma-separated (default all: {','.join(FAULTS)}; '' for none)")
     p.add_argument("--disk-fill", type=int, default=90,
                    help="percent of /var/vmail's file system the disk fault fills (default 90; the lab's alert: 85)")
     p.add_argument("--disk-hold", type=int, default=120,
@@ -659,9 +665,9 @@ def main() -> int:
     # the site.yml fault runs Ansible with the strategy `make` sets (MAIL_ANSIBLE_STRATEGY), as scripts/lab.sh does
     os.environ.setdefault("ANSIBLE_STRATEGY", os.environ.get("MAIL_ANSIBLE_STRATEGY", "linear"))
     args.faults = [x for x in args.faults.split(",") if x]
-    unknown = set(args.faults) - {"clamd", "dovecot", "lmtp", "site", "disk"}
+    unknown = set(args.faults) - set(FAULTS)
     if unknown:
-        p.error(f"--faults: unknown {', '.join(sorted(unknown))} (known: clamd, dovecot, lmtp, site, disk)")
+        p.error(f"--faults: unknown {', '.join(sorted(unknown))} (known: {', '.join(FAULTS)})")
     if not 0 < args.disk_fill < 100:
         p.error("--disk-fill is a percentage between 0 and 100")
     if args.rate <= args.submission_rate or args.duration < 20:

@@ -34,15 +34,16 @@ declare -A images=(
 vmail_fs() {
   mountpoint -q "$vmail_dir" && return 0
   mkdir -p "$vmail_dir"
+  local made=false
   if [ ! -f "$vmail_image" ]; then
     echo "lab: making $vmail_host's mail file system ($vmail_image, ${LAB_VMAIL_SIZE:-2G}, ext4)"
     truncate -s "${LAB_VMAIL_SIZE:-2G}" "$vmail_image"
     mkfs.ext4 -q -F -L lab-vmail "$vmail_image"
-    mount -o loop "$vmail_image" "$vmail_dir"
-    rmdir "$vmail_dir/lost+found"  # the dovecot role owns /var/vmail; no foreign directory in it
-  else
-    mount -o loop "$vmail_image" "$vmail_dir"
+    made=true
   fi
+  mount -o loop "$vmail_image" "$vmail_dir"
+  # the dovecot role owns /var/vmail: no foreign directory in it
+  if $made; then rmdir "$vmail_dir/lost+found"; fi
 }
 
 up() {

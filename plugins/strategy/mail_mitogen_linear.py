@@ -49,8 +49,9 @@ ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 # module_utils file it reaches; its cache is keyed by module and search path, which
 # differs from role to role, so the same files (module_utils/basic.py and what it
 # imports) were compiled again for every module of every role: ~10 % of the
-# controller's Python time on an idle re-run of site.yml (py-spy). A code object is immutable, and the
-# scan only reads its imports, so one compile of the same source serves every scan.
+# controller's Python time on an idle re-run of site.yml (py-spy). A code object is
+# immutable, and the scan only reads its imports, so one compile of a source serves
+# every scan.
 _COMPILED: dict = {}
 
 

@@ -100,7 +100,7 @@ class _Host:
     def __init__(self, fstype: str, target: str, alert_fires: bool):
         self.args = types.SimpleNamespace(disk_fill=90, disk_hold=3)
         self.alerts = {("MailDiskFull", ""): {"fired": 0.0, "resolved": None}} if alert_fires else {}
-        self.answers = {"findmnt -n -o FSTYPE": f"{fstype} 2G\n", "findmnt -n -o TARGET": f"{target}\n",
+        self.answers = {"findmnt -n -o TARGET,FSTYPE": f"{target} {fstype}\n",
                         "python3 -c": f"{1536 * 2**20} {2 * 2**30}\n"}
         self.commands: list[str] = []
 
