@@ -18,11 +18,13 @@
 #                                               your own registry's images; a name that already
 #                                               exists locally is not rebuilt.
 #   DEBIAN_MIRROR                               apt mirror (default http://deb.debian.org/debian)
+#   DEBIAN_SECURITY_MIRROR                      its security suite (default http://deb.debian.org/debian-security)
 #   REBUILD=1                                   rebuild even if the image exists
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/lab/containers.conf}"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+security_mirror="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(trixie bookworm trixie-base trixie-mail)
 
@@ -61,7 +63,7 @@ up_to_date() {
 build_one() {  # suite: build (or keep, or pull) its image; its own output, its own exit status
   local suite=$1 image rootfs recipe
   image=$(image_for "$suite")
-  recipe=$(echo "$mirror" | cat - <(recipe_of build_one) | sha256sum | cut -c1-16)
+  recipe=$(echo "$mirror $security_mirror" | cat - <(recipe_of build_one) | sha256sum | cut -c1-16)
   up_to_date "$image" "$recipe" && return 0
   rootfs=$(mktemp -d /var/tmp/mailimg-"$suite".XXXXXX)
   # shellcheck disable=SC2064  # the path is fixed now, on purpose
@@ -70,7 +72,7 @@ build_one() {  # suite: build (or keep, or pull) its image; its own output, its 
   debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,python3,iproute2,ca-certificates,dbus,procps \
     "$suite" "$rootfs" "$mirror" > "$rootfs.log" 2>&1 || { tail -20 "$rootfs.log"; return 1; }
-  # The image's apt points at the same mirror; roles manage sources from there on.
+  # The image's apt points at the same mirrors; roles manage sources from there on.
   rm -f "$rootfs/etc/apt/sources.list"
   cat > "$rootfs/etc/apt/sources.list.d/debian.sources" <<SRC
 Types: deb
@@ -78,7 +80,20 @@ URIs: $mirror
 Suites: $suite $suite-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security_mirror
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
+  # Patched as the Debian installer leaves a server (it installs from the security
+  # suite too): debootstrap takes the release's packages only, and the roles install
+  # what is missing without upgrading what is there, so the daily unattended-upgrade
+  # (06:00 to 07:00 in the hosts' time zone) would otherwise upgrade libssl, krb5 and
+  # more in the middle of a test run, holding dpkg's lock and restarting services.
+  chroot "$rootfs" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq && apt-get clean && rm -rf /var/lib/apt/lists/*' \
+    > "$rootfs.log" 2>&1 || { tail -20 "$rootfs.log"; return 1; }
   # Container-image practice (Docker's official Debian images do the same): dpkg
   # skips its fsync calls, since a container that dies mid-install is thrown away,
   # not repaired; man-db does not rebuild its index after every install. Lab

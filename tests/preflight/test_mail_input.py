@@ -32,6 +32,11 @@ def test_wrong_type(run_site, playbook):
             "\"'six'\" cannot be converted to an int" in out), out[-3000:]
 
 
+def test_apt_lock_wait_not_positive(run_site):
+    out = _stopped_first(run_site({"mail_apt_lock_timeout": 0}), MAIL_CHECKS_TASK)
+    assert "mail_apt_lock_timeout 0 must be a positive number of seconds" in out, out[-3000:]
+
+
 def test_missing_required_value(run_site):
     out = _stopped_first(run_site(mail_unset=("mail_hostname",)))
     assert "missing required arguments: mail_hostname" in out, out[-3000:]
