@@ -8,8 +8,9 @@ DOCUMENTATION = r"""
 name: mail_audit_hosts
 short_description: the hosts the conformance audit reaches
 description:
-  - The hosts of O(_input) whose variables in O(hostvars) hold C(audit_ca) (the CA certificate the
-    audit's first play read from them), in order.
+  - The hosts of O(_input) whose variables in O(hostvars) hold C(audit_ca), in order, that is the
+    hosts the audit's first play reached (it registers the CA certificate of each, skipped on a host
+    without a TLS service, such as a backup or monitor host of its own).
 positional: _input, hostvars
 extends_documentation_fragment:
   - gialai.mail.hostvars
@@ -26,7 +27,8 @@ EXAMPLES = r"""
   hosts: localhost
   vars:
     audit_hosts: "{{ groups['all'] | mail_audit_hosts(hostvars) }}"
-# [mx1, store1, backup1], audit_ca read from mx1 and store1 -> [mx1, store1]
+# [mx1, store1, backup1, dns1], audit_ca read from mx1 and store1, skipped on backup1
+# (registered too), dns1 not in the play -> [mx1, store1, backup1]
 """
 
 RETURN = r"""

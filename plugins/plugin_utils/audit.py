@@ -1,7 +1,7 @@
 """What playbooks/audit.yml hands the read-only checks of tests/audit.
 
 - ``mail_audit_hosts`` (``plugins/filter/mail_audit_hosts.py``): the hosts the audit reaches
-  (those whose CA certificate the first play read);
+  (those the first play reached: its CA certificate read, or skipped where no TLS service runs);
 - ``mail_lab_switches`` (``plugins/filter/mail_lab_switches.py``): the variables the conformance
   catalogue names as lab switches;
 - ``mail_audit_hostvars`` (``plugins/filter/mail_audit_hostvars.py``): each host's entry of

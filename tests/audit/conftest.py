@@ -51,6 +51,19 @@ def pytest_configure(config):  # noqa: F811 (extends the plugin's)
                                "kiểm tra chỉ đọc chỉ chạy các phép kiểm trong tests/audit")
 
 
+@pytest.fixture(autouse=True)
+def _applies_to_the_host(request):
+    """A module's `pytestmark = pytest.mark.mail_groups(...)`: its checks run on hosts of those
+    groups only; elsewhere they skip, and the catalogue declares their controls not applicable
+    there (`not_in_groups`), so a backup or monitor host of its own is audited for what it runs."""
+    marker = request.node.get_closest_marker("mail_groups")
+    if marker is None or "mail" not in request.fixturenames:
+        return
+    mail = request.getfixturevalue("mail")
+    if not mail.serves(*marker.args):
+        pytest.skip(f"{mail.name} is in none of {', '.join(marker.args)}")
+
+
 def pytest_generate_tests(metafunc):
     if "mail" in metafunc.fixturenames:
         metafunc.parametrize("mail", _hosts(), indirect=True, scope="module")

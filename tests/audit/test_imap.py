@@ -10,6 +10,9 @@ import pytest
 
 from tests.helpers.mailclient import IMAP, IMAPS
 
+# Dovecot answers on mail_store hosts (tests/audit/conftest.py).
+pytestmark = pytest.mark.mail_groups("mail_store")
+
 
 @pytest.mark.control("IMAP-01")
 def test_plaintext_imap_login_is_refused(mail, evidence):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import time
 
 import pytest
+
+from tests.helpers.mailclient import answers
 
 # The rules of roles/monitoring's rules file, in its order (molecule/edge/tests/test_monitoring.py too).
 ALERTS = ["MailServiceDown", "MailExporterDown", "MailQueueDeferred", "MailQueueHeld", "MailSignaturesOld",
@@ -44,14 +45,6 @@ def _api(host, path: str):
     data = json.loads(body)
     assert status == 200 and data["status"] == "success", body[:500]
     return data["data"]
-
-
-def _open_from_here(address: str, port: int) -> bool:
-    try:
-        with socket.create_connection((address, port), timeout=3):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -85,7 +78,7 @@ def test_the_monitor_host_has_the_rules_loaded_and_every_exporter_up(monitor, ev
     # the same exporters from this controller (an administrator, not a monitor host): no answer
     scraped = sorted({t["labels"]["instance"] for t in targets if not _split(t["labels"]["instance"])[0].startswith(
         ("127.", "::1", "localhost"))})  # Prometheus' own loopback job is nothing to probe from here
-    open_here = [instance for instance in scraped if _open_from_here(*_split(instance))]
+    open_here = [instance for instance in scraped if answers(*_split(instance))]
     assert open_here == [], f"exporters answer this controller: {open_here} (only the monitor hosts may reach them)"
     evidence(f"Alertmanager ready; Prometheus: the {len(names)} mail rules loaded, {len(targets)} targets all up "
              f"({sorted({(t['labels'].get('job'), t['labels'].get('host')) for t in targets})}), Watchdog firing; "

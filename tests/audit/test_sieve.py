@@ -7,6 +7,9 @@ import pytest
 
 from tests.helpers.managesieve import ManageSieve
 
+# ManageSieve answers on mail_store hosts (tests/audit/conftest.py).
+pytestmark = pytest.mark.mail_groups("mail_store")
+
 
 @pytest.mark.control("SIEVE-01")
 def test_managesieve_refuses_authentication_before_starttls(mail, evidence):

@@ -126,6 +126,8 @@ def _writes_reports(config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    config.addinivalue_line("markers", "mail_groups(*groups): tests/audit checks that apply only to hosts of "
+                            "these inventory groups (tests/audit/conftest.py)")
     config.addinivalue_line("markers", "control(*ids): conformance controls this test proves "
                                        "(tests/conformance/controls/*.yml)")
     _state(config)

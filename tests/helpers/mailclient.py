@@ -59,6 +59,16 @@ class SMTP(smtplib.SMTP):
         return super().starttls(context=context or self._target.tls_context())
 
 
+def answers(address: str, port: int, timeout: float = 3) -> bool:
+    """Whether a TCP connection from here to address:port is accepted (refused, dropped or
+    unreachable: False)."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_banner(target: Target, port: int = 25, seconds: float = 300) -> float:
     """Wait (bounded) until the server greets on `port` with its full banner; the seconds it took.
 

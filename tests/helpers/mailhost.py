@@ -32,6 +32,11 @@ class MailHost:
         """Address to password for the accounts this run knows: the lab's; none in the audit."""
         return self.lab.passwords if self.lab else {}
 
+    def serves(self, *groups: str) -> bool:
+        """Whether the host is in any of `groups` (a mail host when the run does not know its
+        groups: Molecule's suites pass none, and their hosts are mail hosts)."""
+        return not self.groups or bool(set(groups) & set(self.groups))
+
     @property
     def release(self) -> str:
         return self.host.system_info.release

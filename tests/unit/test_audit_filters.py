@@ -25,7 +25,8 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.gialai.mail.plugins.plugin_utils.audit import mail_audit_hostvars, mail_lab_switches
+from ansible_collections.gialai.mail.plugins.plugin_utils.audit import (mail_audit_hosts, mail_audit_hostvars,
+                                                                     mail_lab_switches)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 AUDIT = ROOT / "playbooks" / "audit.yml"
@@ -190,6 +191,10 @@ def test_fewer_hosts_audited(tmp_path):
 
 
 def test_what_the_filters_say():
+    # a backup or monitor host of its own: the first play skipped its CA (no TLS service), and is audited
+    assert mail_audit_hosts(["mx1", "backup1", "dns1"], {"mx1": {"audit_ca": {"content": "LS0t"}},
+                                                          "backup1": {"audit_ca": {"skipped": True}},
+                                                          "dns1": {}}) == ["mx1", "backup1"]
     assert mail_lab_switches([[{"lab_switches": ["b", "A", "a"]}], None, [{"id": 1}]]) == ["A", "b"]
     with pytest.raises(AnsibleFilterError, match="no address for store1: set mail_audit_address"):
         mail_audit_hostvars(["store1"], {"store1": {"ansible_connection": "podman", "tls_key_file": KEY}}, [],
