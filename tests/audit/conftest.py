@@ -53,7 +53,7 @@ def pytest_configure(config):  # noqa: F811 (extends the plugin's)
 
 @pytest.fixture(autouse=True)
 def _applies_to_the_host(request):
-    """A module's `pytestmark = pytest.mark.mail_groups(...)`: its checks run on hosts of those
+    """`pytest.mark.mail_groups(...)` on a module (`pytestmark`) or a test: it runs on hosts of those
     groups only; elsewhere they skip, and the catalogue declares their controls not applicable
     there (`not_in_groups`), so a backup or monitor host of its own is audited for what it runs."""
     marker = request.node.get_closest_marker("mail_groups")

@@ -19,10 +19,9 @@ PORT_GROUP = {25: "mail_mx", 587: "mail_mx", 465: "mail_mx", 143: "mail_store", 
 
 
 @pytest.mark.control("TLS-01")
+@pytest.mark.mail_groups("mail_mx", "mail_store")  # tests/audit/conftest.py
 @pytest.mark.parametrize("port", sorted(TLS_PORTS))
 def test_sslyze_mozilla_intermediate(mail, port, evidence, tmp_path):
-    if not mail.serves("mail_mx", "mail_store"):
-        pytest.skip("no mail service: the host is in neither mail_mx nor mail_store")
     if not mail.serves(PORT_GROUP[port]):
         # a mail host of the other kind: the port must not answer at all
         assert not answers(mail.target.address, port), f"{port} answers on a host outside {PORT_GROUP[port]}"
@@ -37,9 +36,8 @@ def test_sslyze_mozilla_intermediate(mail, port, evidence, tmp_path):
 
 
 @pytest.mark.control("TLS-02")
+@pytest.mark.mail_groups("mail_mx")  # read on 25 (tests/audit/conftest.py)
 def test_certificate_names_the_mail_host_and_chains_to_the_ca(mail, evidence):
-    if not mail.serves("mail_mx"):
-        pytest.skip("read on 25: Postfix listens on mail_mx hosts only")
     with SMTP(mail.target, 25) as client:
         client.ehlo()
         client.starttls()  # verifies the chain and mail.<domain> with the CA file

@@ -14,6 +14,8 @@ import re
 
 import yaml
 
+from tests.unit.test_role_inputs import _tasks
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WAIT = "{{ mail_apt_lock_timeout_effective }}"
 RUNS_A_ROLE = re.compile(r"\b(include_role|import_role)\b")
@@ -40,17 +42,10 @@ def test_every_play_that_runs_a_role_gives_apt_the_wait():
     assert not missing, missing
 
 
-def _tasks(tasks):
-    for task in tasks or []:
-        yield task
-        for key in ("block", "rescue", "always"):
-            yield from _tasks(task.get(key))
-
-
 def test_no_apt_task_sets_its_own_wait():
     apt_tasks, own = 0, []
     for path in sorted((ROOT / "roles").glob("*/tasks/*.yml")):
-        for task in _tasks(yaml.safe_load(path.read_text(encoding="utf-8"))):
+        for task in _tasks(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
             for args in (task.get("ansible.builtin.apt"), task.get("apt")):
                 if isinstance(args, dict):
                     apt_tasks += 1
